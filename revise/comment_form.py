@@ -1,0 +1,88 @@
+"""The comment form: one function that cleans and validates it, returning (values, errors)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from revise.i18n import N_
+
+KINDS = {
+    "edit": N_("Change the wording"),
+    "delete": N_("Delete this"),
+    "insert": N_("Add a paragraph after this"),
+    "remark": N_("General remark"),
+}
+KIND_SHORT = {"edit": N_("edit"), "delete": N_("delete"), "insert": N_("add"), "remark": N_("remark")}
+BODY_MAX = 5000
+NAME_MAX = 50
+CONTACT_MAX = 100
+SUGGESTION_MAX = 20000
+QUOTE_MAX = 500
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# Mobile 13800138000 (+86 allowed), or a landline with area code: 0817-2223280, 0817—2223280.
+PHONE_RE = re.compile(r"^(?:\+?86[ -]?)?(?:1[3-9]\d{9}|0\d{2,3}[ \-—–]?\d{7,8}(?:[ \-—–]?\d{1,5})?)$")
+# Control characters except tab and newline; also the Unicode line/paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def clean(value: object) -> str:
+    """NFC-normalised text without control characters, line ends as \\n, outer spaces trimmed."""
+    if not isinstance(value, str):
+        return ""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch for ch in text if not unicodedata.category(ch) == "Cs")  # lone surrogates
+    return _CONTROL.sub("", text).strip()
+
+
+def validate(form: dict, block: dict | None) -> tuple[dict, dict]:
+    """Clean the submitted fields; errors map a field name to a msgid shown next to it.
+
+    `block` is the block commented on (None for a remark on the whole draft).
+    """
+    values = {
+        "kind": clean(form.get("kind")) or ("remark" if block is None else "edit"),
+        "name": clean(form.get("name")),
+        "contact": clean(form.get("contact")),
+        "body": clean(form.get("body")),
+        "suggestion": clean(form.get("suggestion")),
+        "quote": clean(form.get("quote")),
+    }
+    errors: dict[str, str] = {}
+    if values["kind"] not in KINDS or (block is None and values["kind"] != "remark"):
+        errors["kind"] = N_("Choose what kind of comment this is.")
+        values["kind"] = "remark" if block is None else "edit"
+    if len(values["name"]) > NAME_MAX:
+        errors["name"] = N_("The name is too long (at most 50 characters).")
+    contact = values["contact"]
+    if contact and not (
+        len(contact) <= CONTACT_MAX and (EMAIL_RE.match(contact) or PHONE_RE.match(contact))
+    ):
+        errors["contact"] = N_("Enter a phone number (e.g. 13800138000 or 0817-2223280) or an e-mail address, or leave it empty.")
+    if not values["body"]:
+        errors["body"] = N_("Write your comment.")
+    elif len(values["body"]) > BODY_MAX:
+        errors["body"] = N_("The comment is too long (at most 5,000 characters).")
+    if "kind" in errors:
+        pass  # which other fields are needed depends on the kind: ask for the kind first
+    elif values["kind"] in ("edit", "insert"):
+        if not values["suggestion"]:
+            errors["suggestion"] = N_("Write the wording you propose.")
+        elif len(values["suggestion"]) > SUGGESTION_MAX:
+            errors["suggestion"] = N_("The proposed wording is too long.")
+        elif block and values["suggestion"] == block["text"]:
+            errors["suggestion"] = N_("The proposed wording is the same as the current text.")
+    else:
+        values["suggestion"] = ""
+    values["quote_start"] = None
+    if values["quote"]:
+        where = block["text"].find(values["quote"]) if block else -1
+        if len(values["quote"]) > QUOTE_MAX:
+            errors["quote"] = N_("The quoted phrase is too long (at most 500 characters).")
+        elif where < 0:
+            errors["quote"] = N_("The quoted words are not in this paragraph: copy them exactly, or leave the field empty.")
+        else:
+            values["quote_start"] = where
+    return values, errors

@@ -1,0 +1,89 @@
+"""Taking comments: the rules (window, block, source) between a validated form and the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from revise.i18n import N_
+from revise.store import audit as audit_store
+from revise.store import comments as comment_store
+from revise.store import departments as department_store
+from revise.timeutil import to_text, utc_now
+from revise.window import NOT_YET_OPEN, OPEN, Window
+
+
+class Refused(Exception):
+    """The action is not allowed now; .status is the HTTP status, .message a msgid."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def require_open(consultation: dict, now: datetime) -> None:
+    """Refuse any comment outside the window: the domain says no, not only the page."""
+    state = Window.of(consultation).state(now)
+    if state == NOT_YET_OPEN:
+        raise Refused(403, N_("Commenting has not opened yet: no comment was recorded."))
+    if state != OPEN:
+        raise Refused(403, N_("Commenting has ended: no comment was recorded."))
+
+
+def submit(
+    db: Database,
+    consultation: dict,
+    block: dict | None,
+    values: dict,
+    *,
+    form_token: str,
+    department: dict | None = None,
+    now: datetime | None = None,
+) -> tuple[dict, bool]:
+    """Record a validated comment; return (comment, created). A reused form token returns the first."""
+    now = now or utc_now()
+    require_open(consultation, now)
+    if block is not None and block["consultation_id"] != consultation["id"]:
+        raise Refused(404, N_("This paragraph is not part of the draft."))
+    at = to_text(now)
+    if department is None:
+        source, status = "public", "published" if consultation["publish_immediately"] else "pending"
+    else:
+        source, status = "department", "pending"
+    row = {
+        "consultation_id": consultation["id"],
+        "block_id": block["id"] if block else None,
+        "block_rev": block["rev"] if block else None,
+        "kind": values["kind"],
+        "source": source,
+        "department_id": department["id"] if department else None,
+        "name": department["name"] if department else values["name"],
+        "contact": values["contact"] if department is None else "",
+        "body": values["body"],
+        "suggestion": values["suggestion"],
+        "quote": values["quote"] or None,
+        "quote_start": values["quote_start"],
+        "form_token": form_token,
+        "status": status,
+        "created_at": at,
+    }
+    # No audit event: the comment row itself records who sent what and when.
+    return comment_store.insert_once(db, row)
+
+
+def file_no_comment(db: Database, consultation: dict, department: dict, now: datetime | None = None) -> bool:
+    """A department replies 无修改意见 for the whole draft (inside the window)."""
+    now = now or utc_now()
+    require_open(consultation, now)
+    at = to_text(now)
+    audit = audit_store.event(f"department:{department['id']}", "department.no_comment", consultation["id"], at=at)
+    return department_store.file_no_comment(db, department["id"], at, audit)
+
+
+def moderate(db: Database, consultation: dict, comment_ids: list[int], publish: bool, actor: str) -> int:
+    """Publish or withhold public comments; return how many changed."""
+    status = "published" if publish else "hidden"
+    audit = audit_store.event(actor, "comment.moderate", consultation["id"], at=to_text(utc_now()))
+    return comment_store.set_status(db, comment_ids, status, audit)

@@ -1,0 +1,108 @@
+"""Secrets and tokens: receipt codes, department links, CSRF and one-time form tokens, rate limits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+# Receipt codes are read aloud over the phone: no 0/O or 1/I to confuse.
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+RECEIPT_LENGTH = 10  # 10 × 5 bits = 50 bits of randomness
+
+
+def new_receipt() -> str:
+    """A fresh receipt code, e.g. "K7QH2-MZ4XR" without the hyphen (stored form)."""
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def normalise_receipt(text: str) -> str | None:
+    """The stored form of a typed receipt code (case, spaces and hyphens ignored), or None."""
+    code = "".join(ch for ch in text.upper() if ch not in " -")
+    if len(code) != RECEIPT_LENGTH or any(ch not in RECEIPT_ALPHABET for ch in code):
+        return None
+    return code
+
+
+def show_receipt(code: str) -> str:
+    """A receipt code as shown: two groups of five."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def new_link_token() -> str:
+    """The secret in a department's private link (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a link token: its SHA-256."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def load_or_create_secret(data_dir: Path) -> bytes:
+    """The instance's signing key, kept in the data folder so restarts keep sessions valid."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+class Signer:
+    """CSRF tokens bound to the visitor's session, and one-time form tokens."""
+
+    def __init__(self, secret: bytes):
+        self.secret = secret
+
+    def _mac(self, *parts: str) -> str:
+        message = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def csrf_token(self, session_id: str) -> str:
+        return self._mac("csrf", session_id)
+
+    def check_csrf(self, session_id: str | None, token: str | None) -> bool:
+        if not session_id or not token:
+            return False
+        return hmac.compare_digest(self.csrf_token(session_id), token)
+
+    def form_token(self) -> str:
+        """A one-time token for one rendered form (used once: its second use finds the first result)."""
+        nonce = secrets.token_urlsafe(12)
+        return f"{nonce}.{self._mac('form', nonce)[:16]}"
+
+    def check_form_token(self, token: str | None) -> bool:
+        if not token or token.count(".") != 1:
+            return False
+        nonce, mac = token.split(".")
+        return hmac.compare_digest(self._mac("form", nonce)[:16], mac)
+
+
+class RateLimiter:
+    """At most `limit` events per `period` seconds for each key (a client address)."""
+
+    def __init__(self, limit: int, period: float = 60.0):
+        self.limit = limit
+        self.period = period
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        """Record an event for key; False (and nothing recorded) if the key is over its limit."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            events = self._events.setdefault(key, deque())
+            while events and events[0] <= now - self.period:
+                events.popleft()
+            if len(events) >= self.limit:
+                return False
+            events.append(now)
+            if len(self._events) > 10_000:  # forget idle clients so memory stays bounded
+                for idle in [k for k, v in self._events.items() if not v]:
+                    del self._events[idle]
+            return True

@@ -1,0 +1,106 @@
+"""The store: one SQLite file through sqlite-utils. All SQL of revise lives in this package."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from revise.store.schema import migrations
+
+
+def connect(path: Path | str) -> sqlite_utils.Database:
+    """A connection set up the one way revise uses SQLite (WAL, busy timeout, FULL sync)."""
+    # isolation_level=None: statements autocommit unless inside db.atomic(), which issues
+    # BEGIN/COMMIT itself; so no transaction is ever left open by accident.
+    conn = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA journal_mode = WAL")
+    # synchronous=FULL with WAL: a transaction acknowledged to a user survives a power cut,
+    # not only a process crash. Measured here it still allows thousands of commits a second.
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def open_database(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed) the SQLite file and bring its schema up to date."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
+    migrations.apply(db)
+    return db
+
+
+class ThreadConnections:
+    """One connection per thread: Starlette runs plain `def` endpoints in a thread pool."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[sqlite_utils.Database] = []
+        self._lock = threading.Lock()
+        # One writer at a time within the process (see writing()): threads queue on this
+        # lock instead of polling SQLite's busy handler, which sleeps in coarse steps.
+        self.write_lock = threading.Lock()
+
+    def get(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path)
+            db.write_lock = self.write_lock
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    def close_all(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+@contextlib.contextmanager
+def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction that takes SQLite's write lock at once (BEGIN IMMEDIATE).
+
+    A deferred BEGIN that reads and then writes can fail with "database is locked" when
+    another writer got there first; taking the lock up front makes concurrent writers wait
+    their turn (busy_timeout) instead. Everything inside commits together or not at all.
+    Connections from ThreadConnections also share an in-process lock, so the threads of one
+    server wait for each other without sleeping in SQLite's busy handler.
+    """
+    lock = getattr(db, "write_lock", None) or contextlib.nullcontext()
+    with lock:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+
+def first(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> dict | None:
+    """The first row of a query as a dict, or None.
+
+    Used on hot paths instead of Table.rows_where()/get(), which look the table up in
+    sqlite_master on every call (measured: a third of a comment submission's time).
+    """
+    return next(db.query(sql, params), None)
+
+
+def insert(db: sqlite_utils.Database, table: str, row: dict) -> int:
+    """Insert one row and return its rowid (Table.insert() also re-checks the schema each call)."""
+    columns = ", ".join(f"[{name}]" for name in row)
+    marks = ", ".join("?" for _ in row)
+    return db.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values())).lastrowid

@@ -1,0 +1,58 @@
+"""Blocks: the addressable paragraphs, headings, list items and table rows of a draft."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from revise.store import first
+
+# Gap between order keys at import, so a block can later be inserted between two others.
+POSITION_STEP = 1024
+
+
+def insert_imported(db: Database, cid: int, blocks: list[dict]) -> list[int]:
+    """Insert the imported blocks in order; return their new ids in the same order.
+
+    Each dict has the importer's fields; ``outline`` holds indices into ``blocks`` and is
+    stored as the ids of those heading blocks.
+    """
+    ids: list[int] = []
+    table = db.table("blocks")
+    for i, block in enumerate(blocks):
+        row = {
+            "consultation_id": cid,
+            "position": (i + 1) * POSITION_STEP,
+            "kind": block["kind"],
+            "level": block.get("level"),
+            "label": block.get("label", ""),
+            "title": block.get("title", ""),
+            "text": block["text"],
+            "cells": json.dumps(block["cells"], ensure_ascii=False) if block.get("cells") else None,
+            "table_no": block.get("table"),
+            "style": block.get("style", ""),
+            "locator": block.get("locator"),
+            "outline": json.dumps([ids[j] for j in block.get("outline", ())]),
+        }
+        table.insert(row)
+        ids.append(table.last_pk)
+    return ids
+
+
+def of_consultation(db: Database, cid: int) -> list[dict]:
+    """The consultation's blocks in document order, cells and outline decoded."""
+    rows = db.table("blocks").rows_where("consultation_id = ?", [cid], order_by="position")
+    return [_decode(r) for r in rows]
+
+
+def get(db: Database, cid: int, block_id: int) -> dict | None:
+    """One block of the consultation, or None."""
+    row = first(db, "select * from blocks where consultation_id = ? and id = ?", [cid, block_id])
+    return _decode(row) if row else None
+
+
+def _decode(row: dict) -> dict:
+    row["cells"] = json.loads(row["cells"]) if row["cells"] else []
+    row["outline"] = json.loads(row["outline"]) if row["outline"] else []
+    return row

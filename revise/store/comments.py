@@ -1,0 +1,93 @@
+"""Comments: stored with their one-time form token, listed per block, looked up by receipt."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+
+from revise.security import new_receipt
+from revise.store import first, insert, writing
+
+PUBLIC_COLUMNS = "id, consultation_id, block_id, block_rev, kind, source, name, body, suggestion, quote, quote_start, receipt, status, created_at"
+
+
+def insert_once(db: Database, row: dict) -> tuple[dict, bool]:
+    """Insert the comment unless its form token was used already; return (comment, created).
+
+    The check and the insert run in one write transaction: a receipt shown to a user is a
+    committed row, and a repeated submission of the same form finds the first one.
+    """
+    for _ in range(5):  # a receipt code collision (50 bits) is astronomically rare; retry anyway
+        try:
+            with writing(db):
+                earlier = first(db, "select * from comments where form_token = ?", [row["form_token"]])
+                if earlier:
+                    return earlier, False
+                comment = dict(row, receipt=new_receipt())
+                comment["id"] = insert(db, "comments", comment)
+            return comment, True
+        except sqlite3.IntegrityError as error:
+            if "receipt" not in str(error):
+                raise
+    raise RuntimeError("could not draw a unique receipt code")
+
+
+def by_receipt(db: Database, receipt: str) -> dict | None:
+    return first(db, "select * from comments where receipt = ?", [receipt])
+
+
+def published_on_block(db: Database, cid: int, block_id: int | None) -> list[dict]:
+    """Published public comments on a block (or on the whole draft when block_id is None), oldest first."""
+    where = "consultation_id = ? and source = 'public' and status = 'published' and block_id "
+    where += "is ?" if block_id is None else "= ?"
+    return list(
+        db.table("comments").rows_where(where, [cid, block_id], select=PUBLIC_COLUMNS, order_by="id")
+    )
+
+
+def published_counts(db: Database, cid: int) -> dict[int | None, int]:
+    """Number of published public comments per block id (None: the whole draft)."""
+    rows = db.query(
+        "select block_id, count(*) as n from comments where consultation_id = ? and "
+        "source = 'public' and status = 'published' group by block_id",
+        [cid],
+    )
+    return {r["block_id"]: r["n"] for r in rows}
+
+
+def of_department(db: Database, department_id: int) -> list[dict]:
+    """A department's own submissions, newest first."""
+    return list(
+        db.table("comments").rows_where(
+            "department_id = ?", [department_id], select=PUBLIC_COLUMNS, order_by="id desc"
+        )
+    )
+
+
+def with_status(db: Database, cid: int, status: str, limit: int = 200) -> list[dict]:
+    """Public comments of a consultation in one moderation status, oldest first."""
+    return list(
+        db.table("comments").rows_where(
+            "consultation_id = ? and source = 'public' and status = ?",
+            [cid, status],
+            order_by="id",
+            limit=limit,
+        )
+    )
+
+
+def set_status(db: Database, comment_ids: list[int], status: str, audit: dict) -> int:
+    """Moderate comments (publish or hide) with one audit event each; return how many changed."""
+    changed = 0
+    with writing(db):
+        for comment_id in comment_ids:
+            row = db.execute("select status from comments where id = ?", [comment_id]).fetchone()
+            if row is None or row[0] == status:
+                continue
+            db.table("comments").update(comment_id, {"status": status})
+            db.table("audit").insert(
+                dict(audit, subject=f"comment:{comment_id}", before=f'"{row[0]}"', after=f'"{status}"')
+            )
+            changed += 1
+    return changed

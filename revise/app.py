@@ -1,0 +1,76 @@
+"""create_app(settings): the Starlette application, its routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from revise import drafts
+from revise.security import RateLimiter, Signer, load_or_create_secret
+from revise.settings import ROOT, Settings
+from revise.store import ThreadConnections, open_database
+from revise.templating import make_templates
+from revise.web import public
+from revise.web.middleware import (
+    SECURITY_HEADERS,
+    BodyLimit,
+    LocaleMiddleware,
+    SecurityHeaders,
+    VisitorSession,
+)
+
+STATIC_DIR = ROOT / "static"
+HTMX = "htmx-2.0.11.min.js"
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app for one data folder; the schema is migrated and the default seeded at start."""
+    settings = settings or Settings()
+    templates = make_templates()
+    templates.env.globals["htmx_file"] = HTMX
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        db = open_database(settings.db_path)
+        try:
+            drafts.ensure_default(db, settings)
+        finally:
+            db.close()
+        yield
+        app.state.connections.close_all()
+
+    async def http_error(request: Request, exc: HTTPException):
+        return templates.TemplateResponse(
+            request, "error.html", {"status": exc.status_code}, status_code=exc.status_code
+        )
+
+    async def server_error(request: Request, exc: Exception):
+        # Answered outside the middleware stack, so the security headers are added here.
+        response = templates.TemplateResponse(request, "error.html", {"status": 500}, status_code=500)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    app = Starlette(
+        routes=[*public.routes, Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(LocaleMiddleware),
+            Middleware(VisitorSession),
+            Middleware(BodyLimit, limit=settings.max_form_bytes),
+        ],
+        exception_handlers={HTTPException: http_error, 500: server_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = templates
+    app.state.connections = ThreadConnections(Path(settings.db_path))
+    app.state.signer = Signer(load_or_create_secret(settings.data_dir))
+    app.state.limiter = RateLimiter(settings.comments_per_minute)
+    return app

@@ -1,0 +1,108 @@
+"""Jinja2 templates with the message catalog and Asia/Shanghai times."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from babel.dates import format_date, format_skeleton
+from jinja2 import pass_context
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from revise.comment_form import KIND_SHORT
+from revise.diffing import diff_html
+from revise.i18n import DEFAULT_LOCALE, LOCALES, babel_locale, translations
+from revise.masking import mask
+from revise.timeutil import SHANGHAI, from_text
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+# Each language is offered under its own name (中文, English), as Babel spells it.
+LOCALE_NAMES = [(code, babel_locale(code).language_name) for code in LOCALES]
+
+
+def _newstyle(func):
+    """Jinja's new-style gettext: %(name)s filled from keyword arguments, values escaped."""
+
+    @pass_context
+    def call(context, message, **variables):
+        text = context.call(func, message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return call
+
+
+def _newstyle_plural(func):
+    """New-style ngettext: like _newstyle, with %(num)s set to the count."""
+
+    @pass_context
+    def call(context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        text = context.call(func, singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return call
+
+
+def _i18n_context(request: Request) -> dict:
+    locale = request.scope.get("state", {}).get("locale", DEFAULT_LOCALE)
+    catalog = translations(locale)
+    return {
+        "locale": locale,
+        "html_lang": "zh-CN" if locale == "zh_CN" else locale,
+        "gettext": _newstyle(catalog.gettext),
+        "ngettext": _newstyle_plural(catalog.ngettext),
+        "locale_names": LOCALE_NAMES,
+        "csrf_token": _csrf_token(request),
+    }
+
+
+def _csrf_token(request: Request) -> str:
+    """The CSRF token for the visitor's session (forms carry it as a hidden field)."""
+    state = request.scope.get("state", {})
+    session_id = state.get("session_id") or state.get("new_session_id")
+    signer = getattr(request.app.state, "signer", None)
+    return signer.csrf_token(session_id) if signer and session_id else ""
+
+
+@pass_context
+def local_time(context, instant: str | None) -> str:
+    """An instant stored as UTC text, shown in Asia/Shanghai in the visitor's language."""
+    if not instant:
+        return ""
+    moment, locale = from_text(instant), context.get("locale", DEFAULT_LOCALE)
+    day = format_skeleton("yMMMd", moment, tzinfo=SHANGHAI, locale=locale)
+    return f"{day} {format_skeleton('Hm', moment, tzinfo=SHANGHAI, locale=locale)}"
+
+
+@pass_context
+def local_date(context, iso_date: str | None) -> str:
+    """A calendar date (YYYY-MM-DD) in the visitor's language."""
+    if not iso_date:
+        return ""
+    return format_date(
+        date.fromisoformat(iso_date), format="long", locale=context.get("locale", DEFAULT_LOCALE)
+    )
+
+
+def make_templates() -> Jinja2Templates:
+    """The one template environment of the app."""
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR), context_processors=[_i18n_context])
+    env = templates.env
+    env.add_extension("jinja2.ext.i18n")
+    # Defaults for rendering outside a request; each request's locale overrides them.
+    fallback = translations(DEFAULT_LOCALE)
+    env.install_gettext_callables(fallback.gettext, fallback.ngettext, newstyle=True)
+    env.filters["local_time"] = local_time
+    env.filters["local_date"] = local_date
+    env.filters["mask"] = mask
+    env.globals["diff_html"] = diff_html
+    env.globals["kind_short"] = KIND_SHORT
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    return templates

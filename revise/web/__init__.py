@@ -1,0 +1,1 @@
+"""Thin routes: parse the request, call a domain function, render a template."""

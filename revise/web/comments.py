@@ -1,0 +1,239 @@
+"""Commenting routes, shared by the public (/c/{slug}) and departments (/d/{token}).
+
+Each route: parse and check the request → commenting/departments rules → store → template.
+With htmx (HX-Request) a route answers with the fragment to swap; without, a whole page or a
+303 redirect back to the paragraph's anchor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from revise import comment_form, commenting, diffing
+from revise.i18n import N_
+from revise.security import normalise_receipt, token_hash
+from revise.store import blocks as block_store
+from revise.store import comments as comment_store
+from revise.store import consultations as consultation_store
+from revise.store import departments as department_store
+from revise.window import OPEN, Window
+
+
+@dataclass
+class Audience:
+    """Who is looking: the public on /c/{slug}, or one department through its private link."""
+
+    consultation: dict
+    department: dict | None = None
+    token: str = ""
+
+    def url(self, request: Request, what: str, **params) -> str:
+        """A path within this audience's pages ("page", "block", "comment", "draft", "no_comment")."""
+        if self.department is None:
+            names = {"page": "consultation", "block": "block", "comment": "block_comment",
+                     "draft": "draft_remarks", "draft_comment": "draft_comment"}
+            return str(request.url_for(names[what], slug=self.consultation["slug"], **params).path)
+        names = {"page": "department", "block": "dept_block", "comment": "dept_block_comment",
+                 "draft": "dept_draft", "draft_comment": "dept_draft_comment", "no_comment": "dept_no_comment"}
+        return str(request.url_for(names[what], token=self.token, **params).path)
+
+
+def audience_of(request: Request) -> Audience:
+    """The audience named by the path: a consultation's slug or a department's link token (404 if neither)."""
+    db = request.app.state.connections.get()
+    if "token" in request.path_params:
+        token = request.path_params["token"]
+        department = department_store.by_token_hash(db, token_hash(token)) if len(token) < 200 else None
+        if department is None:
+            raise HTTPException(404)
+        return Audience(consultation_store.by_id(db, department["consultation_id"]), department, token)
+    found = consultation_store.by_slug(db, request.path_params["slug"])
+    if found is None:
+        raise HTTPException(404)
+    return Audience(found)
+
+
+def _block_or_404(request: Request, audience: Audience) -> dict | None:
+    """The block in the path (None when the path is about the whole draft)."""
+    if "block_id" not in request.path_params:
+        return None
+    db = request.app.state.connections.get()
+    block = block_store.get(db, audience.consultation["id"], request.path_params["block_id"])
+    if block is None:
+        raise HTTPException(404)
+    return block
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
+    response = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
+    response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
+    return response
+
+
+def refuse(request: Request, status: int, message: str) -> Response:
+    """A clear answer in the visitor's language with a 4xx status (a fragment for htmx)."""
+    template = "partials/_notice.html" if is_htmx(request) else "error.html"
+    return render(request, template, {"status": status, "message": message}, status_code=status)
+
+
+def thread_context(request: Request, audience: Audience, block: dict | None, values: dict | None = None,
+                   errors: dict | None = None, form_token: str | None = None, preview: bool = False) -> dict:
+    """What the comment thread and form of a block (or the whole draft) need to render."""
+    db = request.app.state.connections.get()
+    c = audience.consultation
+    signer = request.app.state.signer
+    if values is None:
+        values = {"kind": "edit" if block else "remark", "suggestion": block["text"] if block else ""}
+    comments = comment_store.published_on_block(db, c["id"], block["id"] if block else None)
+    if audience.department is not None:
+        own = comment_store.of_department(db, audience.department["id"])
+        comments = [x for x in own if x["block_id"] == (block["id"] if block else None)]
+    return {
+        "c": c,
+        "audience": audience,
+        "block": block,
+        "single": True,  # the block shown alone, above its thread
+        "comments": comments,
+        "is_open": Window.of(c).state() == OPEN,
+        "window_state": Window.of(c).state(),
+        "values": values,
+        "errors": errors or {},
+        "kinds": comment_form.KINDS,
+        "form_token": form_token or signer.form_token(),
+        "preview": _preview(block, values) if preview else None,
+        "action": audience.url(request, "comment", block_id=block["id"]) if block else audience.url(request, "draft_comment"),
+        "back": audience.url(request, "page") + (f"#b-{block['id']}" if block else ""),
+    }
+
+
+def _preview(block: dict | None, values: dict):
+    """The proposed change as a tracked diff, computed here on the server."""
+    if block is None:
+        return None
+    if values.get("kind") == "edit":
+        return diffing.diff_html(block["text"], values.get("suggestion", ""))
+    if values.get("kind") == "delete":
+        return diffing.diff_html(block["text"], "")
+    if values.get("kind") == "insert":
+        return diffing.diff_html("", values.get("suggestion", ""))
+    return None
+
+
+def block_thread(request: Request):
+    """A block's comments and the form to comment on it (a fragment for htmx, else a page)."""
+    audience = audience_of(request)
+    block = _block_or_404(request, audience)
+    context = thread_context(request, audience, block)
+    return render(request, "partials/_thread.html" if is_htmx(request) else "block.html", context)
+
+
+async def submit_comment(request: Request):
+    """Preview or record a comment on a block (or on the whole draft)."""
+    form = await request.form()
+    return await _run_sync(request, _submit_comment, request, dict(form))
+
+
+def _submit_comment(request: Request, form: dict):
+    audience = audience_of(request)
+    block = _block_or_404(request, audience)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    values, errors = comment_form.validate(form, block)
+    form_token = form.get("form_token") if isinstance(form.get("form_token"), str) else None
+    if not request.app.state.signer.check_form_token(form_token):
+        form_token = None
+    wants_preview = form.get("action") == "preview"
+    if errors or wants_preview or form_token is None:
+        if form_token is None and not errors and not wants_preview:
+            errors = {"form": N_("The form had expired: check it and send it again.")}
+        context = thread_context(request, audience, block, values, errors, form_token, preview=True)
+        status = 200 if wants_preview and not errors else 422
+        return render(request, "partials/_form.html" if is_htmx(request) else "block.html", context, status)
+    if not request.app.state.limiter.allow(_client(request)):
+        return refuse(request, 429, N_("Too many comments from your connection in a short time. Please wait a minute and send it again."))
+    db = request.app.state.connections.get()
+    try:
+        comment, _created = commenting.submit(
+            db, audience.consultation, block, values, form_token=form_token, department=audience.department
+        )
+    except commenting.Refused as refused:
+        return refuse(request, refused.status, refused.message)
+    if is_htmx(request):
+        return render(request, "partials/_receipt_box.html", {"comment": comment, "c": audience.consultation,
+                                                               "audience": audience, "block": block})
+    page = audience.url(request, "page")
+    anchor = f"#b-{block['id']}" if block else "#draft-remarks"
+    return RedirectResponse(f"{page}?{urlencode({'receipt': comment['receipt']})}{anchor}", status_code=303)
+
+
+def _check_post(request: Request, form: dict) -> Response | None:
+    """CSRF: the token must match the visitor's session; a cross-site POST has neither."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
+        return refuse(request, 403, N_("This form was sent from another site and was refused."))
+    token = form.get("csrf") if isinstance(form.get("csrf"), str) else None
+    if not request.app.state.signer.check_csrf(request.scope["state"].get("session_id"), token):
+        return refuse(request, 403, N_("Your session has expired or cookies are off: reload the page and send the form again."))
+    return None
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _run_sync(request: Request, fn, *args):
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)
+
+
+def receipt(request: Request):
+    """A commenter's receipt page: their comment, when it arrived, its status. Never the contact."""
+    code = normalise_receipt(request.path_params["code"])
+    db = request.app.state.connections.get()
+    comment = comment_store.by_receipt(db, code) if code else None
+    if comment is None:
+        return refuse(request, 404, N_("No comment has this receipt code. Check the code and try again."))
+    consultation = consultation_store.by_id(db, comment["consultation_id"])
+    block = block_store.get(db, consultation["id"], comment["block_id"]) if comment["block_id"] else None
+    comment.pop("contact", None)
+    return render(request, "receipt.html", {"comment": comment, "c": consultation, "block": block})
+
+
+def receipt_lookup(request: Request):
+    """Find a receipt by a typed code (GET form on the receipt page)."""
+    code = normalise_receipt(request.query_params.get("code", ""))
+    if code is None:
+        return refuse(request, 400, N_("A receipt code has ten letters and digits, e.g. K7QH2-MZ4XR."))
+    return RedirectResponse(request.url_for("receipt", code=code).path, status_code=303)
+
+
+async def no_comment(request: Request):
+    """A department files 无修改意见 for the whole draft."""
+    form = await request.form()
+    return await _run_sync(request, _no_comment, request, dict(form))
+
+
+def _no_comment(request: Request, form: dict):
+    audience = audience_of(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    db = request.app.state.connections.get()
+    try:
+        commenting.file_no_comment(db, audience.consultation, audience.department)
+    except commenting.Refused as refused:
+        return refuse(request, refused.status, refused.message)
+    return RedirectResponse(audience.url(request, "page") + "?filed=1", status_code=303)

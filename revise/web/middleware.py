@@ -1,0 +1,168 @@
+"""ASGI middleware: security headers on every answer, and the visitor's language."""
+
+from __future__ import annotations
+
+import secrets
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from starlette.datastructures import MutableHeaders
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from revise.i18n import choose_locale
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    # Department links carry a secret in the path: never send it on as a Referer.
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+LANG_COOKIE = "lang"
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response, errors included."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class LocaleMiddleware:
+    """Chooses zh_CN or en for the request (scope state "locale") and remembers ?lang=."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        asked = (query.get("lang") or [None])[0]
+        cookie = SimpleCookie()
+        try:
+            cookie.load(headers.get("cookie", ""))
+        except Exception:  # a malformed Cookie header must not break the page
+            cookie = SimpleCookie()
+        remembered = cookie[LANG_COOKIE].value if LANG_COOKIE in cookie else None
+        locale = choose_locale(asked, remembered, headers.get("accept-language", ""))
+        scope.setdefault("state", {})["locale"] = locale
+        remember = asked is not None and locale != remembered
+
+        async def send_with_locale(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = MutableHeaders(scope=message)
+                out.add_vary_header("Accept-Language")
+                out.add_vary_header("Cookie")
+                out.setdefault("content-language", locale.replace("_", "-"))
+                if remember:
+                    out.append(
+                        "set-cookie",
+                        f"{LANG_COOKIE}={locale}; Path=/; Max-Age=31536000; SameSite=Lax",
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_with_locale)
+
+
+SESSION_COOKIE = "sid"
+
+
+class VisitorSession:
+    """Gives every visitor a random session id (cookie "sid") that CSRF tokens are bound to."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookie = SimpleCookie()
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                try:
+                    cookie.load(value.decode("latin-1"))
+                except Exception:  # a malformed Cookie header is treated as no cookie
+                    cookie = SimpleCookie()
+        existing = cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else ""
+        valid = 20 <= len(existing) <= 64 and existing.replace("-", "").replace("_", "").isalnum()
+        session_id = existing if valid else secrets.token_urlsafe(24)
+        scope.setdefault("state", {})["session_id"] = session_id if valid else None
+        scope["state"]["new_session_id"] = None if valid else session_id
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and not valid:
+                MutableHeaders(scope=message).append(
+                    "set-cookie", f"{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Lax{secure}"
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413 before the app reads them all."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except BodyTooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from revise.i18n import gettext
+
+        locale = scope.get("state", {}).get("locale", "zh_CN")
+        text = gettext("The form is too large to accept (at most %(kb)s KB).", locale, kb=self.limit // 1024)
+        response = PlainTextResponse(text, status_code=413)
+        await response(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    pass

@@ -15,7 +15,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from revise import departments, drafts
+from revise import accounts_cli, departments, drafts
 from revise.docx_import import ImportRefused
 from revise.i18n import gettext as _
 from revise.settings import Settings
@@ -59,12 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     dep.add_argument("--base-url", default="http://127.0.0.1:8000", help=_("address the links start with"))
     dep.add_argument("--by", default=_actor())
 
+    bak = sub.add_parser("backup", help=_("copy the database consistently, even while the server runs"))
+    bak.add_argument("file", type=Path)
+
     mod = sub.add_parser("moderate", help=_("publish or withhold public comments"))
     mod.add_argument("slug")
     mod.add_argument("--publish", type=int, nargs="*", default=[], metavar="ID")
     mod.add_argument("--hide", type=int, nargs="*", default=[], metavar="ID")
     mod.add_argument("--auto-publish", choices=["on", "off"], help=_("publish public comments without review"))
     mod.add_argument("--by", default=_actor())
+    accounts_cli.add_parser(sub)
     return parser
 
 
@@ -245,11 +249,27 @@ def cmd_moderate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from revise.store.backup import backup
+
+    if not settings.db_path.exists():
+        print(_("There is no database at %(path)s.", path=settings.db_path), file=sys.stderr)
+        return 2
+    try:
+        pages = backup(settings.db_path, args.file)
+    except FileExistsError:
+        print(_("%(path)s already exists: choose a new file name.", path=args.file), file=sys.stderr)
+        return 2
+    print(_("Backed up to %(path)s (%(pages)s pages, integrity checked).", path=args.file, pages=pages))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings().with_(data_dir=args.data)
     commands = {"import": cmd_import, "list": cmd_list, "window": cmd_window,
-                "departments": cmd_departments, "moderate": cmd_moderate}
+                "departments": cmd_departments, "moderate": cmd_moderate, "backup": cmd_backup,
+                "accounts": accounts_cli.run}
     return commands.get(args.command, cmd_serve)(args, settings)
 
 

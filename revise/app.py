@@ -17,7 +17,7 @@ from revise.security import RateLimiter, Signer, load_or_create_secret
 from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
 from revise.templating import make_templates
-from revise.web import public
+from revise.web import auth, editor, public, workspace
 from revise.web.middleware import (
     SECURITY_HEADERS,
     BodyLimit,
@@ -58,16 +58,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return response
 
     app = Starlette(
-        routes=[*public.routes, Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+        routes=[
+            *public.routes,
+            *auth.routes,
+            *editor.routes,
+            *workspace.routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(LocaleMiddleware),
             Middleware(VisitorSession),
-            Middleware(BodyLimit, limit=settings.max_form_bytes),
+            Middleware(BodyLimit, limit=settings.max_form_bytes,
+                       uploads={"/editor/new": settings.max_docx_bytes + 64 * 1024}),
         ],
         exception_handlers={HTTPException: http_error, 500: server_error},
         lifespan=lifespan,
     )
+    auth.install(app)
     app.state.settings = settings
     app.state.templates = templates
     app.state.connections = ThreadConnections(Path(settings.db_path))

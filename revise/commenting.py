@@ -45,7 +45,7 @@ def submit(
     """Record a validated comment; return (comment, created). A reused form token returns the first."""
     now = now or utc_now()
     require_open(consultation, now)
-    if block is not None and block["consultation_id"] != consultation["id"]:
+    if block is not None and (block["consultation_id"] != consultation["id"] or block.get("deleted")):
         raise Refused(404, N_("This paragraph is not part of the draft."))
     at = to_text(now)
     if department is None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
 from diff_match_patch import diff_match_patch
 from markupsafe import Markup, escape
 
@@ -35,3 +38,127 @@ def diff_html(old: str, new: str) -> Markup:
             parts.append(safe)
     return Markup("").join(parts)
 
+
+# --- patches, rebasing and three-way merges --------------------------------------------------
+
+# How far fuzzy matching may stray when a hunk's context no longer matches exactly: a score
+# is (errors / pattern length) + (distance / Match_Distance); 0.3 instead of the library's 0.5
+# so a hunk never lands on a half-similar phrase elsewhere (Chinese plans repeat phrases).
+MATCH_THRESHOLD = 0.3
+# For deletions longer than 32 characters (matched by their two ends): at most 30 % of the
+# deleted text may differ before the hunk is refused (the library allows 50 %).
+DELETE_THRESHOLD = 0.3
+
+
+class Hunk(NamedTuple):
+    """One change with its context as (old, new); shown as “old” → “new”."""
+
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"“{self.old}” → “{self.new}”"
+
+
+@dataclass
+class Rebase:
+    """A change carried onto another text: the result, which hunks applied, which could not."""
+
+    text: str
+    applied: list[bool] = field(default_factory=list)
+    failed: list[Hunk] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.failed
+
+
+def _patch_engine() -> diff_match_patch:
+    engine = _engine()
+    engine.Match_Threshold = MATCH_THRESHOLD
+    engine.Patch_DeleteThreshold = DELETE_THRESHOLD
+    return engine
+
+
+def patch_text(old: str, new: str) -> str:
+    """The diff-match-patch patch (as text) that turns old into new."""
+    engine = _engine()
+    return engine.patch_toText(engine.patch_make(old, new))
+
+
+def text_at(original: str, patches: list[str]) -> str:
+    """Replay stored patches from the original text; raise ValueError if one does not apply."""
+    engine = _patch_engine()
+    text = original
+    for patch in patches:
+        text, results = engine.patch_apply(engine.patch_fromText(patch), text)
+        if not all(results):
+            raise ValueError("a stored patch does not apply to the text before it")
+    return text
+
+
+def rebase(base: str, suggestion: str, current: str) -> Rebase:
+    """Carry the change base → suggestion onto current, hunk by hunk; report what does not fit.
+
+    Each hunk of ``patch_make(base, suggestion)`` is placed before ``patch_apply`` runs: where
+    its whole context occurs exactly once in the current text, or else where its near context
+    (the Patch_Margin = 4 characters on each side of the change, which must be intact) and the
+    changed characters occur exactly once; anywhere else, or twice, it is refused. patch_apply
+    then runs with Match_Threshold = 0.3 and Patch_DeleteThreshold = 0.3 (see above), so the
+    rest of the context may differ by at most 30 %, and the result is kept only if it is the
+    text before with exactly the hunk's deleted characters replaced by its inserted ones at
+    that place. A refused hunk leaves the text as it was and is listed in ``failed``.
+    """
+    if current == base:
+        return Rebase(suggestion, [True] * len(_engine().patch_make(base, suggestion)))
+    engine = _patch_engine()
+    text, applied, failed = current, [], []
+    for patch in engine.patch_make(base, suggestion):
+        landed = _apply_hunk(engine, patch, text)
+        applied.append(landed is not None)
+        if landed is None:
+            failed.append(Hunk(engine.diff_text1(patch.diffs), engine.diff_text2(patch.diffs)))
+        else:
+            text = landed
+    return Rebase(text, applied, failed)
+
+
+def merge(base: str, mine: str, theirs: str) -> Rebase:
+    """Three-way merge for two editors: my changes (base → mine) carried onto theirs."""
+    if mine == theirs:
+        return Rebase(theirs)
+    return rebase(base, mine, theirs)
+
+
+def _apply_hunk(engine: diff_match_patch, patch, text: str) -> str | None:
+    """The text with this one hunk applied where it unambiguously belongs, or None."""
+    diffs = list(patch.diffs)
+    pre = diffs.pop(0)[1] if diffs and diffs[0][0] == EQUAL else ""
+    post = diffs.pop()[1] if diffs and diffs[-1][0] == EQUAL else ""
+    core_old = "".join(t for op, t in diffs if op != INSERT)
+    core_new = "".join(t for op, t in diffs if op != DELETE)
+    margin = engine.Patch_Margin
+    near_pre, near_post = pre[len(pre) - margin:] if len(pre) > margin else pre, post[:margin]
+    whole, near = _places(text, pre + core_old + post), _places(text, near_pre + core_old + near_post)
+    if len(whole) == 1:
+        at = whole[0] + len(pre)  # the changed characters start here
+    elif not whole and len(near) == 1:
+        at = near[0] + len(near_pre)
+    else:
+        return None  # not found, or found twice: cannot tell where the suggestion meant
+    located = engine.patch_deepCopy([patch])
+    located[0].start2 = max(0, at - len(pre))
+    candidate, results = engine.patch_apply(located, text)
+    expected = text[:at] + core_new + text[at + len(core_old):]
+    return candidate if results and all(results) and candidate == expected else None
+
+
+def _places(text: str, pattern: str) -> list[int]:
+    """Where pattern occurs in text: none, one, or the first two (overlaps count)."""
+    if not pattern:
+        return [0, 0]  # an empty pattern fits anywhere: ambiguous
+    first = text.find(pattern)
+    if first == -1:
+        return []
+    second = text.find(pattern, first + 1)
+    return [first] if second == -1 else [first, second]

@@ -16,6 +16,7 @@ from revise.diffing import diff_html
 from revise.i18n import DEFAULT_LOCALE, LOCALES, babel_locale, translations
 from revise.masking import mask
 from revise.timeutil import SHANGHAI, from_text
+from revise.triage import DISPOSITIONS
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Each language is offered under its own name (中文, English), as Babel spells it.
@@ -103,6 +104,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["mask"] = mask
     env.globals["diff_html"] = diff_html
     env.globals["kind_short"] = KIND_SHORT
+    env.globals["dispositions"] = DISPOSITIONS
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

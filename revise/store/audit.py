@@ -21,3 +21,8 @@ def event(actor: str, action: str, cid: int | None, before: object = None, after
 
 def of_consultation(db: Database, cid: int, limit: int = 500) -> list[dict]:
     return list(db.table("audit").rows_where("consultation_id = ?", [cid], order_by="id desc", limit=limit))
+
+
+def of_subject(db: Database, cid: int, subject: str) -> list[dict]:
+    """The events about one thing (e.g. "comment:12"), oldest first."""
+    return list(db.table("audit").rows_where("consultation_id = ? and subject = ?", [cid, subject], order_by="id"))

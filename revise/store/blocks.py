@@ -30,6 +30,8 @@ def insert_imported(db: Database, cid: int, blocks: list[dict]) -> list[int]:
             "title": block.get("title", ""),
             "text": block["text"],
             "cells": json.dumps(block["cells"], ensure_ascii=False) if block.get("cells") else None,
+            "original_text": block["text"],
+            "original_cells": json.dumps(block["cells"], ensure_ascii=False) if block.get("cells") else None,
             "table_no": block.get("table"),
             "style": block.get("style", ""),
             "locator": block.get("locator"),
@@ -40,9 +42,10 @@ def insert_imported(db: Database, cid: int, blocks: list[dict]) -> list[int]:
     return ids
 
 
-def of_consultation(db: Database, cid: int) -> list[dict]:
+def of_consultation(db: Database, cid: int, include_deleted: bool = False) -> list[dict]:
     """The consultation's blocks in document order, cells and outline decoded."""
-    rows = db.table("blocks").rows_where("consultation_id = ?", [cid], order_by="position")
+    where = "consultation_id = ?" if include_deleted else "consultation_id = ? and deleted = 0"
+    rows = db.table("blocks").rows_where(where, [cid], order_by="position")
     return [_decode(r) for r in rows]
 
 
@@ -54,5 +57,7 @@ def get(db: Database, cid: int, block_id: int) -> dict | None:
 
 def _decode(row: dict) -> dict:
     row["cells"] = json.loads(row["cells"]) if row["cells"] else []
+    if "original_cells" in row:
+        row["original_cells"] = json.loads(row["original_cells"]) if row["original_cells"] else []
     row["outline"] = json.loads(row["outline"]) if row["outline"] else []
     return row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from sqlite_utils import Database
@@ -31,6 +32,16 @@ def insert_once(db: Database, row: dict) -> tuple[dict, bool]:
             if "receipt" not in str(error):
                 raise
     raise RuntimeError("could not draw a unique receipt code")
+
+
+def on_block(db: Database, cid: int, block_id: int) -> list[dict]:
+    """Every comment on a block, any source and status, oldest first (for editors)."""
+    return list(db.query("select * from comments where consultation_id = ? and block_id = ? order by id", [cid, block_id]))
+
+
+def get(db: Database, cid: int, comment_id: int) -> dict | None:
+    """One comment of the consultation (all fields: for editors only)."""
+    return first(db, "select * from comments where consultation_id = ? and id = ?", [cid, comment_id])
 
 
 def by_receipt(db: Database, receipt: str) -> dict | None:
@@ -88,6 +99,29 @@ def set_status(db: Database, comment_ids: list[int], status: str, audit: dict) -
             db.table("comments").update(comment_id, {"status": status})
             db.table("audit").insert(
                 dict(audit, subject=f"comment:{comment_id}", before=f'"{row[0]}"', after=f'"{status}"')
+            )
+            changed += 1
+    return changed
+
+
+def set_disposition(db: Database, cid: int, comment_ids: list[int], decision: dict, audit: dict) -> int:
+    """Apply one decision to several comments, each with an audit event keeping the earlier one."""
+    changed = 0
+    with writing(db):
+        for comment_id in comment_ids:
+            before = first(
+                db,
+                "select disposition, disposition_reason, decided_by, decided_at from comments "
+                "where id = ? and consultation_id = ?",
+                [comment_id, cid],
+            )
+            if before is None:
+                continue
+            db.table("comments").update(comment_id, decision)
+            db.table("audit").insert(
+                dict(audit, subject=f"comment:{comment_id}",
+                     before=json.dumps(before, ensure_ascii=False),
+                     after=json.dumps({k: decision[k] for k in ("disposition", "disposition_reason")}, ensure_ascii=False))
             )
             changed += 1
     return changed

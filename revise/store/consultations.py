@@ -80,3 +80,10 @@ def set_publish_immediately(db: Database, cid: int, value: bool, audit: dict) ->
 
 def count(db: Database) -> int:
     return db.table("consultations").count
+
+
+def set_outcome_published(db: Database, cid: int, at: str | None, audit: dict) -> None:
+    """When the outcome (dispositions and reasons) became public; None withdraws it."""
+    with writing(db):
+        db.table("consultations").update(cid, {"outcome_published_at": at})
+        db.table("audit").insert(dict(audit, subject=f"consultation:{cid}"))

@@ -135,3 +135,93 @@ def m002_comments_departments_audit(db: Database) -> None:
         not_null={"at", "actor", "action"},
     )
     db["audit"].create_index(["consultation_id", "at"])
+
+
+@migrations()
+def m003_revisions_and_dispositions(db: Database) -> None:
+    # The text as imported stays on the block (revision 0); revisions 1, 2, ... are rows below.
+    db["blocks"].add_column("original_text", str)
+    db["blocks"].add_column("original_cells", str)
+    db["blocks"].add_column("deleted", int, not_null_default=0)
+    db.execute("update blocks set original_text = text, original_cells = cells")
+    # Append-only: a revision is never updated or deleted; revert is a new revision.
+    db["revisions"].create(
+        {
+            "id": int,
+            "consultation_id": int,
+            "block_id": int,
+            "number": int,  # 1, 2, ... per block (0 is the imported text)
+            "action": str,  # edit | insert | delete | revert
+            "text": str,  # the block's full text after this revision
+            "cells": str,  # JSON cells after this revision (table rows)
+            "patch": str,  # diff-match-patch patch text from the previous text
+            "base_number": int,  # the revision the editor was looking at when saving
+            "reason": str,
+            "author_id": int,
+            "author_name": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("consultation_id", "consultations", "id"), ("block_id", "blocks", "id")],
+        not_null={"consultation_id", "block_id", "number", "action", "text", "created_at"},
+    )
+    db["revisions"].create_index(["block_id", "number"], unique=True)
+    db["revisions"].create_index(["consultation_id", "created_at"])
+    db["revision_comments"].create(
+        {"revision_id": int, "comment_id": int},
+        pk=("revision_id", "comment_id"),
+        foreign_keys=[("revision_id", "revisions", "id"), ("comment_id", "comments", "id")],
+    )
+    db["comments"].add_column("disposition", str, not_null_default="pending")
+    db["comments"].add_column("disposition_reason", str)
+    db["comments"].add_column("disposition_revision_id", int)
+    db["comments"].add_column("decided_by", str)
+    db["comments"].add_column("decided_at", str)
+    db["comments"].create_index(["consultation_id", "disposition"])
+    db["consultations"].add_column("outcome_published_at", str)
+    # Whether the 意见采纳情况表 names members of the public who gave a name (default: 公众 only).
+    db["consultations"].add_column("report_public_names", int, not_null_default=0)
+    # Full-text search that works for Chinese without word segmentation: FTS5 trigram.
+    db["comments"].enable_fts(["body", "suggestion", "name"], tokenize="trigram", create_triggers=True)
+
+
+@migrations()
+def m004_accounts(db: Database) -> None:
+    # Editors and administrators; the password is stored only as an Argon2 hash.
+    db["accounts"].create(
+        {
+            "id": int,
+            "username": str,
+            "display_name": str,
+            "role": str,  # editor | admin
+            "password_hash": str,
+            "created_at": str,
+            "disabled_at": str,  # NULL while the account may sign in
+        },
+        pk="id",
+        not_null={"username", "display_name", "role", "password_hash", "created_at"},
+    )
+    db["accounts"].create_index(["username"], unique=True)
+    # Only the SHA-256 of a session's token is stored, like department links.
+    db["editor_sessions"].create(
+        {
+            "token_hash": str,
+            "account_id": int,
+            "created_at": str,
+            "expires_at": str,
+            "signed_out_at": str,
+            "client": str,
+        },
+        pk="token_hash",
+        foreign_keys=[("account_id", "accounts", "id")],
+        not_null={"account_id", "created_at", "expires_at"},
+    )
+    db["editor_sessions"].create_index(["account_id"])
+    # Every sign-in attempt, so the throttle survives restarts (ok: NULL while checking, 0, 1).
+    db["signin_attempts"].create(
+        {"id": int, "at": str, "username": str, "client": str, "ok": int},
+        pk="id",
+        not_null={"at", "username", "client"},
+    )
+    db["signin_attempts"].create_index(["username", "at"])
+    db["signin_attempts"].create_index(["client", "at"])

@@ -125,19 +125,24 @@ class VisitorSession:
 
 
 class BodyLimit:
-    """Refuses request bodies over the limit with 413 before the app reads them all."""
+    """Refuses request bodies over the limit with 413 before the app reads them all.
 
-    def __init__(self, app: ASGIApp, limit: int):
+    `uploads` maps a path to a larger limit (the administrator's .docx upload).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, uploads: dict[str, int] | None = None):
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self.uploads.get(scope["path"], self.default)
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._too_large(scope, receive, send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._too_large(scope, receive, send, limit)
                 return
         received = 0
 
@@ -146,20 +151,20 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
         try:
             await self.app(scope, counting_receive, send)
         except BodyTooLarge:
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, limit)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         from revise.i18n import gettext
 
         locale = scope.get("state", {}).get("locale", "zh_CN")
-        text = gettext("The form is too large to accept (at most %(kb)s KB).", locale, kb=self.limit // 1024)
+        text = gettext("The form is too large to accept (at most %(kb)s KB).", locale, kb=limit // 1024)
         response = PlainTextResponse(text, status_code=413)
         await response(scope, receive, send)
 

@@ -1,0 +1,273 @@
+"""Editor pages: the dashboard, the queue of comments, decisions, moderation, the outcome.
+
+Every route here starts with auth.require(): anonymous visitors and department links are
+refused (tests/test_editor_access.py walks every route to prove it).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+
+from revise import commenting, departments, drafts, reading, triage
+from revise.comment_form import KINDS
+from revise.docx_import import ImportRefused
+from revise.i18n import N_
+from revise.store import audit as audit_store
+from revise.store import blocks as block_store
+from revise.store import comments as comment_store
+from revise.store import consultations as consultation_store
+from revise.store import queue as queue_store
+from revise.timeutil import parse_local
+from revise.web.auth import require
+from revise.web.comments import _check_post, _run_sync, render
+from revise.window import Window, default_window
+
+STATUSES = {"pending": "Awaiting review", "published": "Published", "hidden": "Not published"}
+SOURCES = {"public": "Public", "department": "Department"}
+
+
+def _consultation(request: Request) -> dict:
+    db = request.app.state.connections.get()
+    found = consultation_store.by_slug(db, request.path_params["slug"])
+    if found is None:
+        raise HTTPException(404)
+    return found
+
+
+def dashboard(request: Request):
+    """Comments received by status, source and disposition; the busiest sections; the roster."""
+    account = require(request)
+    c = _consultation(request)
+    db = request.app.state.connections.get()
+    blocks = block_store.of_consultation(db, c["id"])
+    per_block = queue_store.counts_per_block(db, c["id"])
+    sections = reading.section_counts(blocks, per_block)
+    headings = [b for b in blocks if b["kind"] == "heading"]
+    busiest = sorted((h for h in headings if sections.get(h["id"])), key=lambda h: -sections[h["id"]])[:5]
+    return render(request, "editor/dashboard.html", {
+        "account": account, "c": c,
+        "by_status": queue_store.counts_by(db, c["id"], "status"),
+        "by_source": queue_store.counts_by(db, c["id"], "source"),
+        "by_disposition": queue_store.counts_by(db, c["id"], "disposition"),
+        "total": sum(per_block.values()),
+        "headings": headings, "sections": sections, "busiest": busiest,
+        "roster": departments.status(db, c),
+        "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "sources": SOURCES,
+        "department_status": departments.STATUS_NAMES,
+    })
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+
+def _choice(value: str | None, allowed) -> str | None:
+    return value if value in allowed else None
+
+
+def parse_filters(query) -> queue_store.Filters:
+    """The queue's filters from the query string; unknown values are ignored, not errors."""
+    return queue_store.Filters(
+        section=_int(query.get("section")), block=_int(query.get("block")),
+        kind=_choice(query.get("kind"), KINDS), source=_choice(query.get("source"), SOURCES),
+        department=_int(query.get("department")), status=_choice(query.get("status"), STATUSES),
+        disposition=_choice(query.get("disposition"), triage.DISPOSITIONS),
+        q=(query.get("q") or "")[:200], sort="block" if query.get("sort") == "block" else "time",
+        page=max(1, min(_int(query.get("page")) or 1, 100_000)),
+    )
+
+
+def queue(request: Request):
+    """All comments, filterable, searchable and paged; moderation and decisions in bulk."""
+    account = require(request)
+    return _queue_page(request, account, _consultation(request), request.query_params)
+
+
+def _queue_page(request: Request, account: dict, c: dict, query, errors: dict | None = None,
+                form: dict | None = None, status_code: int = 200):
+    db = request.app.state.connections.get()
+    filters = parse_filters(query)
+    rows, total = queue_store.page(db, c["id"], filters)
+    blocks = block_store.of_consultation(db, c["id"])
+    kept = {k: v for k, v in query.items() if k not in ("page", "done") and v}
+    return render(request, "editor/queue.html", {
+        "account": account, "c": c, "rows": rows, "total": total, "filters": filters,
+        "pages": (total + queue_store.PER_PAGE - 1) // queue_store.PER_PAGE,
+        "query": urlencode(kept), "page_query": lambda n: "?" + urlencode({**kept, "page": n}),
+        "headings": [b for b in blocks if b["kind"] == "heading"],
+        "roster": departments.status(db, c),
+        "kinds": KINDS, "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "sources": SOURCES,
+        "errors": errors or {}, "form": form or {}, "done": query.get("done", ""),
+    }, status_code=status_code)
+
+
+async def queue_action(request: Request):
+    """Publish, withhold or decide the selected comments (one reason for all)."""
+    form = await request.form()
+    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit() and len(v) < 12]
+    return await _run_sync(request, _queue_action, request, dict(form), ids)
+
+
+def _queue_action(request: Request, form: dict, ids: list[int]):
+    account = require(request)
+    c = _consultation(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    db = request.app.state.connections.get()
+    ids = queue_store.ids_matching(db, c["id"], ids)
+    query = dict(parse_qsl(form.get("query", "") if isinstance(form.get("query"), str) else ""))
+    action = form.get("action")
+    if action in ("publish", "hide"):
+        done = commenting.moderate(db, c, ids, action == "publish", account["display_name"])
+    else:
+        try:
+            done = triage.decide(db, c, ids, form.get("disposition", ""), form.get("reason", ""),
+                                 account["display_name"])
+        except triage.TriageError as error:
+            return _queue_page(request, account, c, query, {error.field: error.message}, form, 422)
+    path = request.url_for("editor_queue", slug=c["slug"]).path
+    return RedirectResponse(f"{path}?{urlencode({**query, 'done': f'{action}:{done}'})}", status_code=303)
+
+
+def comment_detail(request: Request):
+    """One comment in full with its decision form and the history of its decisions."""
+    account = require(request)
+    return _comment_page(request, account, _consultation(request))
+
+
+def _comment_page(request: Request, account: dict, c: dict, errors: dict | None = None,
+                  values: dict | None = None, status_code: int = 200):
+    db = request.app.state.connections.get()
+    comment = comment_store.get(db, c["id"], request.path_params["comment_id"])
+    if comment is None:
+        raise HTTPException(404)
+    block = block_store.get(db, c["id"], comment["block_id"]) if comment["block_id"] else None
+    return render(request, "editor/comment.html", {
+        "account": account, "c": c, "comment": comment, "block": block,
+        "errors": errors or {}, "values": values or {},
+        "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "sources": SOURCES,
+        "events": audit_store.of_subject(db, c["id"], f"comment:{comment['id']}"),
+    }, status_code=status_code)
+
+
+async def comment_decide(request: Request):
+    """Record (or change) the disposition of one comment."""
+    form = await request.form()
+    return await _run_sync(request, _comment_decide, request, dict(form))
+
+
+def _comment_decide(request: Request, form: dict):
+    account = require(request)
+    c = _consultation(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    db = request.app.state.connections.get()
+    comment = comment_store.get(db, c["id"], request.path_params["comment_id"])
+    if comment is None:
+        raise HTTPException(404)
+    try:
+        triage.decide(db, c, [comment["id"]], form.get("disposition", ""), form.get("reason", ""),
+                      account["display_name"], comment["disposition_revision_id"])
+    except triage.TriageError as error:
+        return _comment_page(request, account, c, {error.field: error.message}, form, 422)
+    path = request.url_for("editor_comment", slug=c["slug"], comment_id=comment["id"]).path
+    return RedirectResponse(path, status_code=303)
+
+
+async def publish_outcome(request: Request):
+    form = await request.form()
+    return await _run_sync(request, _publish_outcome, request, dict(form))
+
+
+def _publish_outcome(request: Request, form: dict):
+    account = require(request, "admin")
+    c = _consultation(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    db = request.app.state.connections.get()
+    triage.publish_outcome(db, c, account["display_name"], publish=form.get("publish") != "0")
+    return RedirectResponse(request.url_for("editor_dashboard", slug=c["slug"]).path, status_code=303)
+
+
+def audit_log(request: Request):
+    """Every recorded action on the consultation, newest first (administrators)."""
+    account = require(request, "admin")
+    c = _consultation(request)
+    db = request.app.state.connections.get()
+    return render(request, "editor/audit.html", {"account": account, "c": c, "events": audit_store.of_consultation(db, c["id"], limit=1000)})
+
+
+routes = [
+    Route("/editor/c/{slug}", dashboard, name="editor_dashboard"),
+    Route("/editor/c/{slug}/comments", queue, name="editor_queue"),
+    Route("/editor/c/{slug}/comments", queue_action, methods=["POST"], name="editor_queue_action"),
+    Route("/editor/c/{slug}/comments/{comment_id:int}", comment_detail, name="editor_comment"),
+    Route("/editor/c/{slug}/comments/{comment_id:int}", comment_decide, methods=["POST"], name="editor_comment_decide"),
+    Route("/editor/c/{slug}/outcome", publish_outcome, methods=["POST"], name="editor_outcome"),
+    Route("/editor/c/{slug}/audit", audit_log, name="editor_audit"),
+]
+
+
+def new_consultation(request: Request):
+    """The administrator's upload of a new draft (the same checks as the command line)."""
+    account = require(request, "admin")
+    return render(request, "editor/new.html", {"account": account, "values": {}, "errors": {}})
+
+
+async def create_consultation(request: Request):
+    """Import an uploaded .docx as a new consultation; a bad file is refused with its reason."""
+    settings = request.app.state.settings
+    form = await request.form(max_files=1, max_fields=20, max_part_size=settings.max_docx_bytes + 1024)
+    upload = form.get("file")
+    data = await upload.read(settings.max_docx_bytes + 1) if hasattr(upload, "read") else b""
+    filename = getattr(upload, "filename", "") or "draft.docx"
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await _run_sync(request, _create_consultation, request, fields, data, filename)
+
+
+def _create_consultation(request: Request, form: dict, data: bytes, filename: str):
+    account = require(request, "admin")
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    errors: dict[str, str] = {}
+    params: dict = {}
+    window = None
+    try:
+        opens = parse_local(form.get("opens", "")) if form.get("opens", "").strip() else None
+        closes = parse_local(form.get("closes", "")) if form.get("closes", "").strip() else None
+        default = default_window(opens)
+        window = Window(default.opens_at, closes or default.closes_at)
+    except ValueError:
+        errors["window"] = N_("Not a date and time: use e.g. 2024-03-01 09:00.")
+    if not data:
+        errors["file"] = N_("Choose the draft's .docx file.")
+    if not errors:
+        db = request.app.state.connections.get()
+        try:
+            drafts.import_draft(db, data, filename=filename, slug=form.get("slug", "").strip(), window=window,
+                                settings=request.app.state.settings, title=form.get("title", "").strip(),
+                                issuer=form.get("issuer", "").strip(), notice=form.get("notice", "").strip(),
+                                contact=form.get("contact", "").strip(), published_on="")
+        except ImportRefused as refused:
+            errors["file"] = refused.message
+        except drafts.DraftError as error:
+            errors["slug"], params = error.message, error.params
+    if errors:
+        return render(request, "editor/new.html", {"account": account, "values": form, "errors": errors,
+                                                   "params": params}, status_code=422)
+    return RedirectResponse(request.url_for("editor_dashboard", slug=form["slug"].strip()).path, status_code=303)
+
+
+routes += [
+    Route("/editor/new", new_consultation, name="editor_new"),
+    Route("/editor/new", create_consultation, methods=["POST"], name="editor_create"),
+]

@@ -69,7 +69,7 @@ class Signer:
     def check_csrf(self, session_id: str | None, token: str | None) -> bool:
         if not session_id or not token:
             return False
-        return hmac.compare_digest(self.csrf_token(session_id), token)
+        return _same(self.csrf_token(session_id), token)
 
     def form_token(self) -> str:
         """A one-time token for one rendered form (used once: its second use finds the first result)."""
@@ -80,7 +80,12 @@ class Signer:
         if not token or token.count(".") != 1:
             return False
         nonce, mac = token.split(".")
-        return hmac.compare_digest(self._mac("form", nonce)[:16], mac)
+        return _same(self._mac("form", nonce)[:16], mac)
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison that also accepts hostile non-ASCII input (compare_digest on str refuses it)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 class RateLimiter:

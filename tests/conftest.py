@@ -70,17 +70,21 @@ def free_port() -> int:
 class LiveServer:
     """revise started as a user starts it (python server.py → uvicorn) on a free loopback port."""
 
-    def __init__(self, data_dir: Path, *args: str):
+    def __init__(self, data_dir: Path, *args: str, port: int | None = None, **env_vars: str):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        self.args = args
+        self.env = dict(os.environ, REVISE_DATA=str(data_dir), **env_vars)
+        self.start()
+
+    def start(self) -> None:
         import subprocess
         import sys
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.data_dir = data_dir
-        env = dict(os.environ, REVISE_DATA=str(data_dir))
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "server.py"), "--port", str(self.port), *args],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [sys.executable, str(ROOT / "server.py"), "--port", str(self.port), *self.args],
+            env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         self.wait_until_up()
 
@@ -91,7 +95,7 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(self.process.stdout.read().decode())
+                raise RuntimeError(f"the server exited with {self.process.returncode}")
             try:
                 urllib.request.urlopen(self.url + "/", timeout=1)
                 return
@@ -100,7 +104,13 @@ class LiveServer:
         raise RuntimeError("the server did not start")
 
     def stop(self) -> None:
-        self.process.terminate()
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush — a crash."""
+        self.process.kill()
         self.process.wait(10)
 
 

@@ -1,0 +1,449 @@
+"""The 意见采纳情况表: how each comment was handled, as a model and as .docx, .xlsx and .csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Emu, Mm, Pt
+from lxml import etree
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from sqlite_utils import Database
+
+from revise.diffing import DELETE, EQUAL, diff
+from revise.i18n import DEFAULT_LOCALE, N_, gettext
+from revise.masking import mask
+from revise.store import report as report_store
+from revise.timeutil import from_text, utc_now_text
+from revise.triage import DISPOSITIONS, PENDING
+
+COLUMNS = (N_("No."), N_("Section / paragraph"), N_("Comment text"), N_("Submitted by"),
+           N_("Decision"), N_("Reason or change made"))
+# NOTE: the separator between names in a list (Chinese: 、)
+LIST_SEPARATOR = N_(", ")
+# NOTE: the separator between the changes made to one paragraph (Chinese: ;)
+CHANGE_SEPARATOR = N_("; ")
+# NOTE: the changes made, as one sentence (Chinese ends it with 。)
+CHANGE_SENTENCE = N_("%(changes)s.")
+DECIDED = ("adopted", "partly", "rejected", "reflected")
+SNIPPET = 20  # opening characters of a paragraph that name it in the 章节/段落 column
+HEADING_MAX = 14  # longer headings in an outline path are cut (at their first space if any)
+QUOTE_MIN, QUOTE_MAX, CHANGES_MAX = 6, 40, 5
+# Where a quoted change stops growing: punctuation ends a phrase.
+STOPS = set(",.;:!?()[]<>\"' \n\t|、。《》〈〉【】“”\uff0c\uff1b\uff1a\uff01\uff1f\uff08\uff09")
+
+
+@dataclass
+class ReportRow:
+    """One line of the table: a comment (later possibly a group of identical ones)."""
+
+    number: int
+    where: str
+    comment: str
+    sender: str
+    disposition: str
+    reason: str
+    disposition_key: str = PENDING
+    # Form letters: a later grouping can fold identical comments into one row ("同类意见 N 条").
+    comment_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """The whole table with its summary, already in the report's language."""
+
+    title: str
+    rows: list[ReportRow]
+    total: int
+    public: int
+    departments: int
+    counts: dict[str, int]
+    no_change_departments: list[str]
+    generated_at: str  # UTC instant, as stored (also the documents' fixed dates)
+    locale: str = DEFAULT_LOCALE
+
+    def t(self, message: str, **params: object) -> str:
+        """A msgid in the report's language."""
+        return gettext(message, self.locale, **params)
+
+    def columns(self) -> list[str]:
+        return [self.t(c) for c in COLUMNS]
+
+    def summary(self) -> list[str]:
+        """The sentences above the table: counts, then the departments with no changes."""
+        params = dict(total=self.total, public=self.public, departments=self.departments, **self.counts)
+        if self.counts.get(PENDING):
+            lines = [self.t(N_("Comments received: %(total)s (public %(public)s, departments %(departments)s); "
+                               "adopted %(adopted)s, partly adopted %(partly)s, not adopted %(rejected)s, "
+                               "already reflected %(reflected)s, still to be decided %(pending)s."), **params)]
+        else:
+            lines = [self.t(N_("Comments received: %(total)s (public %(public)s, departments %(departments)s); "
+                               "adopted %(adopted)s, partly adopted %(partly)s, not adopted %(rejected)s, "
+                               "already reflected %(reflected)s."), **params)]
+        if self.no_change_departments:
+            names = self.t(LIST_SEPARATOR).join(self.no_change_departments)
+            lines.append(self.t(N_("These departments replied that they have no changes to propose: %(names)s."),
+                                names=names))
+        return lines
+
+
+def build_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, now: str | None = None) -> Report:
+    """Every comment of the consultation with how it was handled, in the draft's order."""
+    cid = consultation["id"]
+    headings = report_store.headings(db, cid)
+    rows, public = [], 0
+    counts = dict.fromkeys((*DECIDED, PENDING), 0)
+    for number, c in enumerate(report_store.comments(db, cid), start=1):
+        key = c["disposition"] if c["disposition"] in DISPOSITIONS else PENDING
+        counts[key] += 1
+        public += c["source"] != "department"
+        rows.append(ReportRow(number, _where(c, headings, locale), _comment_text(c, locale),
+                              _sender(c, consultation, locale), gettext(DISPOSITIONS[key], locale),
+                              _reason(c, key, locale), key, [c["id"]]))
+    return Report(
+        title=gettext("Disposition of comments on “%(title)s”", locale, title=consultation["title"]),
+        rows=rows, total=len(rows), public=public, departments=len(rows) - public, counts=counts,
+        no_change_departments=report_store.no_change_departments(db, cid),
+        generated_at=now or utc_now_text(), locale=locale,
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _short_heading(text: str) -> str:
+    """A heading as one step of an outline path: long ones cut at the first space, or at a length."""
+    if len(text) <= HEADING_MAX:
+        return text
+    head = text.split(" ", 1)[0] if " " in text[1:] else text[:HEADING_MAX]
+    return head + "…"
+
+
+def _where(c: dict, headings: dict[int, str], locale: str) -> str:
+    """章节/段落: the headings above the block, then the paragraph's opening words or the row's cells."""
+    if c["block_id"] is None:
+        return gettext("The draft as a whole", locale)
+    path = [_short_heading(headings[h]) for h in c["block_outline"] if h in headings]
+    text = c["block_text"] or ""
+    if c["block_kind"] == "heading":
+        return " › ".join([*path, text])
+    if c["block_kind"] == "table_row" and c["block_cells"]:
+        # Cells continuing a vertical merge are empty: skip them rather than show "| |".
+        cells = [cell["text"].replace("\n", "") for cell in c["block_cells"] if cell.get("vmerge") != "continue"]
+        here = _clip(" | ".join(cells), 60)
+    else:
+        here = "“" + _clip(text.strip(), SNIPPET) + "”"
+    return " › ".join(path) + "\n" + here if path else here
+
+
+def _comment_text(c: dict, locale: str) -> str:
+    """意见内容: the body, then the wording proposed (masked like every published comment)."""
+    parts = [mask(c["body"].strip())] if (c["body"] or "").strip() else []
+    suggestion = mask((c["suggestion"] or "").strip())
+    if c["kind"] == "edit" and suggestion:
+        parts.append(gettext("Suggested wording: %(text)s", locale, text=suggestion))
+    elif c["kind"] == "insert" and suggestion:
+        parts.append(gettext("Suggested addition: %(text)s", locale, text=suggestion))
+    elif c["kind"] == "delete":
+        parts.append(gettext("Suggests deleting this paragraph.", locale))
+    return "\n".join(parts)
+
+
+def _sender(c: dict, consultation: dict, locale: str) -> str:
+    """提出单位/个人: the department, or 公众 (with the name only if the consultation says so)."""
+    if c["source"] == "department":
+        return c["department_name"] or c["name"] or ""
+    name = (c["name"] or "").strip()
+    if name and consultation.get("report_public_names"):
+        return gettext("The public (%(name)s)", locale, name=mask(name))
+    return gettext("The public", locale)
+
+
+def _reason(c: dict, key: str, locale: str) -> str:
+    """理由或修改情况: the reason given, and for adopted comments the change made to the draft."""
+    parts = [c["disposition_reason"].strip()] if (c["disposition_reason"] or "").strip() else []
+    if key in ("adopted", "partly") and c["revision_action"]:
+        change = change_made(c["revision_action"], c["revision_previous_text"] or "", c["revision_text"] or "", locale)
+        if change:
+            parts.append(change)
+    return "\n".join(parts)
+
+
+def change_made(action: str, old: str, new: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A revision in words: 将“2200多年”修改为“2300多年”; 删除该段; 新增段落“…”."""
+    old, new = old.replace("\t", " | "), new.replace("\t", " | ")
+    if action == "delete":
+        clauses = [gettext("deleted the paragraph", locale)]
+    elif action == "insert":
+        clauses = [gettext("added the paragraph “%(new)s”", locale, new=_clip(new, QUOTE_MAX))]
+    else:
+        clauses = [_clause(o, n, locale) for o, n in _hunks(old, new)]
+    if not clauses:
+        return ""
+    text = gettext(CHANGE_SEPARATOR, locale).join(clauses[:CHANGES_MAX])
+    if len(clauses) > CHANGES_MAX:
+        text += gettext(" (%(n)s changes in all)", locale, n=len(clauses))
+    return gettext(CHANGE_SENTENCE, locale, changes=text[:1].upper() + text[1:])
+
+
+def _clause(old: str, new: str, locale: str) -> str:
+    old, new = _clip(old, QUOTE_MAX), _clip(new, QUOTE_MAX)
+    if old and new:
+        return gettext("changed “%(old)s” to “%(new)s”", locale, old=old, new=new)
+    if old:
+        return gettext("deleted “%(old)s”", locale, old=old)
+    return gettext("added “%(new)s”", locale, new=new)
+
+
+def _hunks(old: str, new: str) -> list[tuple[str, str]]:
+    """The changed stretches as (old, new), each widened to a readable phrase."""
+    segments: list[list] = []  # ["=", text] or ["~", deleted, inserted]
+    for op, text in diff(old, new):
+        if op == EQUAL:
+            segments.append(["=", text])
+            continue
+        if not segments or segments[-1][0] != "~":
+            segments.append(["~", "", ""])
+        segments[-1][1 if op == DELETE else 2] += text
+    hunks = []
+    for i, seg in enumerate(segments):
+        if seg[0] == "~":
+            left = segments[i - 1][1] if i > 0 else ""
+            right = segments[i + 1][1] if i + 1 < len(segments) else ""
+            hunks.append(_widen(left, seg[1], seg[2], right))
+    return hunks
+
+
+def _widen(left: str, old: str, new: str, right: str) -> tuple[str, str]:
+    """Grow a short change with its context so the quote makes sense ("2"→"3" is "2200多年"→"2300多年")."""
+    if max(len(old), len(new)) >= QUOTE_MIN:
+        return old, new
+    # Never split a number or a Latin word; then add characters up to the nearest punctuation.
+    pre = re.search(r"[0-9A-Za-z.%]*$", left).group()
+    post = re.match(r"[0-9A-Za-z.%]*", right).group()
+    left, right = left[: len(left) - len(pre)], right[len(post):]
+    while max(len(old), len(new)) + len(pre) + len(post) < QUOTE_MIN:
+        if right and right[0] not in STOPS:
+            post, right = post + right[0], right[1:]
+        elif left and left[-1] not in STOPS:
+            pre, left = left[-1] + pre, left[:-1]
+        else:
+            break
+    return pre + old + post, pre + new + post
+
+
+# --- .docx -------------------------------------------------------------------------------
+
+# The draft's page (docs/build_draft.py): A4, margins top 37, bottom 35, left 28, right 26 mm.
+DRAFT_PAGE = (Mm(210), Mm(297), Mm(37), Mm(35), Mm(28), Mm(26))  # width, height, top, bottom, left, right
+# Share of the text width per column (序号 … 理由或修改情况): the comment and the reason get the most.
+WIDTHS = (0.07, 0.18, 0.30, 0.12, 0.11, 0.22)
+TITLE_FONT, TEXT_FONT, HEAD_FONT = ("方正小标宋简体", 22), ("仿宋_GB2312", 16), ("黑体", 14)
+CELL_FONT = ("仿宋_GB2312", 14)  # 四号: the table is dense, the summary stays 三号
+FALLBACKS = {"方正小标宋简体": "宋体", "仿宋_GB2312": "仿宋", "黑体": "SimHei"}
+LATIN = "Times New Roman"
+STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+
+
+def report_docx(report: Report, original: bytes | None = None) -> bytes:
+    """The table as a Word file on the draft's page turned landscape, in the draft's fonts."""
+    doc = Document()
+    section = doc.sections[0]
+    width, height, top, bottom, left, right = _landscape(_page_of(original))
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = width, height
+    section.top_margin, section.bottom_margin, section.left_margin, section.right_margin = top, bottom, left, right
+    _set_up(doc, report)
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.space_after = Pt(16)
+    _run(title, report.title, *TITLE_FONT)
+    for line in report.summary():
+        paragraph = doc.add_paragraph()
+        paragraph.paragraph_format.first_line_indent = Pt(TEXT_FONT[1] * 2)  # two characters
+        paragraph.paragraph_format.line_spacing = Pt(28)
+        _run(paragraph, line, *TEXT_FONT)
+    text_width = width - left - right
+    table = doc.add_table(rows=1, cols=len(COLUMNS))
+    table.style, table.alignment, table.autofit = "Table Grid", WD_TABLE_ALIGNMENT.CENTER, False
+    for column, share in zip(table.columns, WIDTHS):
+        column.width = Emu(int(text_width * share))
+    table_width = table._tbl.tblPr.find(qn("w:tblW"))
+    table_width.set(qn("w:type"), "dxa")
+    table_width.set(qn("w:w"), str(sum(c.width.twips for c in table.columns)))
+    header = table.rows[0]
+    header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # repeated on each page
+    for cell, text in zip(header.cells, report.columns()):
+        _cell(cell, text, HEAD_FONT, centred=True)
+    for row in report.rows:
+        values = (str(row.number), row.where, row.comment, row.sender, row.disposition, row.reason)
+        for i, (cell, text) in enumerate(zip(table.add_row().cells, values)):
+            _cell(cell, text, CELL_FONT, centred=i in (0, 3, 4))
+    for column in table.columns:  # Word reads the cells' widths, LibreOffice the grid's
+        for cell in column.cells:
+            cell.width = column.width
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return _fixed_zip(buffer.getvalue(), from_text(report.generated_at))
+
+
+def _page_of(original: bytes | None) -> tuple:
+    """Page size and margins of the original's first section, else the draft's."""
+    if original:
+        s = Document(io.BytesIO(original)).sections[0]
+        page = (s.page_width, s.page_height, s.top_margin, s.bottom_margin, s.left_margin, s.right_margin)
+        if all(v is not None for v in page):
+            return page
+    return DRAFT_PAGE
+
+
+def _landscape(page: tuple) -> tuple:
+    """The page turned so its top is the portrait's binding (left) edge (GB/T 9704 横排表格)."""
+    width, height, top, bottom, left, right = page
+    if width >= height:
+        return page
+    return height, width, left, right, bottom, top
+
+
+def _set_up(doc, report: Report) -> None:
+    """Default fonts with eastAsia, fonts with fallbacks, page numbers, fixed core properties."""
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))[0]
+    _fonts(defaults, TEXT_FONT[0])
+    defaults.find(qn("w:lang")).set(qn("w:eastAsia"), "zh-CN")
+    normal = doc.styles["Normal"]
+    _fonts(normal.element.get_or_add_rPr(), TEXT_FONT[0])
+    normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
+    part = doc.part.part_related_by(RT.FONT_TABLE)
+    root = etree.fromstring(part.blob)
+    for name, alt in FALLBACKS.items():  # a reader without the font uses the common one
+        font = etree.SubElement(root, qn("w:font"), {qn("w:name"): name})
+        etree.SubElement(font, qn("w:altName"), {qn("w:val"): alt})
+        etree.SubElement(font, qn("w:charset"), {qn("w:val"): "86"})  # GB2312
+    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    footer = doc.sections[0].footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    number = OxmlElement("w:fldSimple")
+    number.set(qn("w:instr"), " PAGE ")
+    footer._p.append(number)
+    props = doc.core_properties
+    props.title, props.author, props.last_modified_by, props.comments = report.title, "", "", ""
+    props.language, props.revision = report.locale.replace("_", "-"), 1
+    props.created = props.modified = from_text(report.generated_at)
+    # The template's thumbnail shows another document; its stylesWithEffects is a stale copy.
+    for rels, reltype in ((doc.part.package.rels, RT.THUMBNAIL), (doc.part.rels, STYLES_WITH_EFFECTS)):
+        for rid in [rid for rid, rel in rels.items() if rel.reltype == reltype]:
+            del rels[rid]
+
+
+def _fonts(rpr, east_asia: str) -> None:
+    """Name the fonts explicitly: theme font attributes would otherwise win over eastAsia."""
+    rfonts = rpr.get_or_add_rFonts()
+    rfonts.attrib.clear()
+    for attr, font in (("ascii", LATIN), ("hAnsi", LATIN), ("eastAsia", east_asia), ("cs", LATIN)):
+        rfonts.set(qn(f"w:{attr}"), font)
+
+
+def _run(paragraph, text: str, east_asia: str, size: float) -> None:
+    run = paragraph.add_run(text)
+    _fonts(run._r.get_or_add_rPr(), east_asia)
+    run.font.size = Pt(size)
+
+
+def _cell(cell, text: str, font: tuple[str, float], centred: bool = False) -> None:
+    """A cell's text, one paragraph per line."""
+    for i, line in enumerate(text.split("\n")):
+        paragraph = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if centred else WD_ALIGN_PARAGRAPH.LEFT
+        _run(paragraph, line, *font)
+
+
+def _fixed_zip(data: bytes, when: datetime) -> bytes:
+    """Re-pack the parts with one fixed timestamp, so the same report gives the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, source.read(info.filename), zipfile.ZIP_DEFLATED, 9)
+    return out.getvalue()
+
+
+# --- .xlsx and .csv ----------------------------------------------------------------------
+
+XLSX_WIDTHS = (6, 30, 50, 18, 12, 40)  # in Excel's character widths
+
+
+def report_xlsx(report: Report) -> bytes:
+    """One sheet: the title merged across the columns, the summary, a frozen bold header row."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = report.t(N_("Disposition of comments"))[:31]
+    wrap, thin = Alignment(wrap_text=True, vertical="top"), Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    last = len(COLUMNS)
+    for r, line in enumerate([report.title, *report.summary()], start=1):
+        cell = _text(ws, r, 1, line)
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
+        if r == 1:
+            cell.font, cell.alignment = Font(bold=True, size=16), Alignment(horizontal="center", vertical="center")
+            ws.row_dimensions[r].height = 30
+        else:  # Excel does not grow merged rows to fit: give the sentence its lines
+            cell.alignment = wrap
+            ws.row_dimensions[r].height = 18 * (1 + len(line) // 70)
+    head = ws.max_row + 2
+    for c, text in enumerate(report.columns(), start=1):
+        cell = _text(ws, head, c, text)
+        cell.font, cell.border = Font(bold=True), border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.fill = PatternFill("solid", fgColor="DDDDDD")
+    ws.freeze_panes = ws.cell(head + 1, 1)
+    for r, row in enumerate(report.rows, start=head + 1):
+        ws.cell(r, 1, row.number).border = border
+        for c, text in enumerate((row.where, row.comment, row.sender, row.disposition, row.reason), start=2):
+            cell = _text(ws, r, c, text)
+            cell.alignment, cell.border = wrap, border
+    for c, width in enumerate(XLSX_WIDTHS, start=1):
+        ws.column_dimensions[chr(64 + c)].width = width
+    ws.print_title_rows = f"{head}:{head}"
+    ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", ws.PAPERSIZE_A4
+    wb.properties.title, wb.properties.creator = report.title, ""
+    wb.properties.created = from_text(report.generated_at).replace(tzinfo=None)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _text(ws, row: int, column: int, value: str):
+    """A cell holding text as text: a comment starting with "=" must not become a formula."""
+    cell = ws.cell(row, column, value)
+    cell.data_type = "s"
+    return cell
+
+
+def report_csv(report: Report) -> bytes:
+    """UTF-8 with a BOM (Excel on Chinese Windows reads it right): the header, then one row per comment."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(report.columns())
+    for row in report.rows:
+        writer.writerow([row.number, *(_inert(v) for v in (row.where, row.comment, row.sender,
+                                                           row.disposition, row.reason))])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _inert(value: str) -> str:
+    """Text that a spreadsheet will not run as a formula (CSV injection): a leading ' if needed."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

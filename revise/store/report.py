@@ -1,0 +1,68 @@
+"""The rows behind the 意见采纳情况表: every comment with its block, sender and the change made."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+# Listed column by column on purpose: comments.contact is private and is never selected here,
+# so no export built from these rows can leak it.
+_COMMENTS = """
+select c.id, c.block_id, c.kind, c.source, c.name, c.body, c.suggestion, c.status,
+       c.disposition, c.disposition_reason, c.disposition_revision_id,
+       d.name as department_name,
+       b.kind as block_kind, b.position as block_position, b.outline as block_outline,
+       coalesce(b.original_text, b.text) as block_text,
+       coalesce(b.original_cells, b.cells) as block_cells,
+       r.action as revision_action, r.text as revision_text,
+       case when r.number > 1 then
+            (select p.text from revisions p where p.block_id = r.block_id and p.number = r.number - 1)
+            else rb.original_text end as revision_previous_text
+from comments c
+left join blocks b on b.id = c.block_id
+left join departments d on d.id = c.department_id
+left join revisions r on r.id = c.disposition_revision_id and r.consultation_id = c.consultation_id
+left join blocks rb on rb.id = r.block_id
+where c.consultation_id = ?
+order by c.block_id is not null, b.position, c.id
+"""
+
+
+def comments(db: Database, cid: int) -> list[dict]:
+    """Every comment of a consultation (any source, status and disposition) in the draft's order.
+
+    Remarks on the whole draft come first, then comments by block position, then by id; the
+    block's text is the one put out for comment (revision 0), and the revision decided with
+    the comment comes with the text before it.
+    """
+    rows = list(db.query(_COMMENTS, [cid]))
+    for row in rows:
+        row["block_outline"] = json.loads(row["block_outline"]) if row["block_outline"] else []
+        row["block_cells"] = json.loads(row["block_cells"]) if row["block_cells"] else []
+    return rows
+
+
+def headings(db: Database, cid: int) -> dict[int, str]:
+    """The text of every heading as put out for comment (deleted ones too), by block id."""
+    rows = db.query(
+        "select id, coalesce(original_text, text) as text from blocks "
+        "where consultation_id = ? and kind = 'heading'",
+        [cid],
+    )
+    return {r["id"]: r["text"] for r in rows}
+
+
+def no_change_departments(db: Database, cid: int) -> list[str]:
+    """Departments that replied 无修改意见 and sent no comment, in the order they replied.
+
+    A department that also sent comments counts as having replied with comments, as on the
+    roster (revise.departments.status).
+    """
+    rows = db.query(
+        "select d.name from departments d where d.consultation_id = ? and d.no_comment_at is not null "
+        "and not exists (select 1 from comments c where c.department_id = d.id) "
+        "order by d.no_comment_at, d.id",
+        [cid],
+    )
+    return [r["name"] for r in rows]

@@ -6,6 +6,9 @@
     python server.py window SLUG --opens T --closes T
     python server.py departments SLUG add NAME... | list | new-link NAME
     python server.py moderate SLUG [--publish ID...] [--hide ID...] [--auto-publish on|off]
+    python server.py accounts add USERNAME --name NAME --role editor|admin [--generate]
+    python server.py export SLUG [--clean F.docx] [--tracked F.docx] [--report F.docx|.xlsx|.csv]
+    python server.py backup FILE
 """
 
 from __future__ import annotations
@@ -58,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     dep.add_argument("names", nargs="*")
     dep.add_argument("--base-url", default="http://127.0.0.1:8000", help=_("address the links start with"))
     dep.add_argument("--by", default=_actor())
+
+    exp = sub.add_parser("export", help=_("write the revised plan and the report to files"))
+    exp.add_argument("slug")
+    exp.add_argument("--clean", type=Path, help=_("the revised plan, clean (.docx)"))
+    exp.add_argument("--tracked", type=Path, help=_("the revised plan with tracked changes (.docx)"))
+    exp.add_argument("--report", type=Path, help=_("the report: .docx, .xlsx or .csv by the file's extension"))
 
     bak = sub.add_parser("backup", help=_("copy the database consistently, even while the server runs"))
     bak.add_argument("file", type=Path)
@@ -249,6 +258,34 @@ def cmd_moderate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from revise import docx_export, exporting
+
+    wanted = [(args.clean, "plan.docx"), (args.tracked, "plan-tracked.docx")]
+    if args.report:
+        suffix = args.report.suffix.lower()
+        if suffix not in (".docx", ".xlsx", ".csv"):
+            print(_("The report is written as .docx, .xlsx or .csv: %(path)s", path=args.report), file=sys.stderr)
+            return 2
+        wanted.append((args.report, "report" + suffix))
+    wanted = [(path, name) for path, name in wanted if path]
+    if not wanted:
+        print(_("Say what to write: --clean, --tracked and/or --report."), file=sys.stderr)
+        return 2
+    db = open_database(settings.db_path)
+    try:
+        snap = exporting.snapshot(db, _consultation(db, args.slug))
+        for path, name in wanted:
+            path.write_bytes(exporting.render(snap, name))
+            print(_("Wrote %(path)s", path=path))
+    except docx_export.ExportError as error:
+        print(_(error.message), file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from revise.store.backup import backup
 
@@ -268,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings().with_(data_dir=args.data)
     commands = {"import": cmd_import, "list": cmd_list, "window": cmd_window,
-                "departments": cmd_departments, "moderate": cmd_moderate, "backup": cmd_backup,
+                "departments": cmd_departments, "moderate": cmd_moderate, "backup": cmd_backup, "export": cmd_export,
                 "accounts": accounts_cli.run}
     return commands.get(args.command, cmd_serve)(args, settings)
 

@@ -24,6 +24,7 @@ def editor_routes(app):
         path = re.sub(r"\{block_id:int\}", "12", path)
         path = re.sub(r"\{comment_id:int\}", "1", path)
         path = re.sub(r"\{action:str\}", "edit", path)
+        path = re.sub(r"\{name\}", "plan.docx", path)
         for method in sorted(route.methods - {"HEAD"}):
             found.append((route.name, method, path))
     return found

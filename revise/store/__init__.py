@@ -90,6 +90,17 @@ def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
             db.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def reading(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One read transaction: every query inside sees the same committed state (WAL snapshot),
+    however many writes other connections commit meanwhile."""
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.execute("COMMIT")
+
+
 def first(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> dict | None:
     """The first row of a query as a dict, or None.
 

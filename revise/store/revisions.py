@@ -178,3 +178,14 @@ def _original(block: dict) -> dict | None:
     return {"number": 0, "action": None, "text": block["original_text"], "cells": block["original_cells"],
             "block_id": block["id"], "patch": None, "base_number": None, "reason": None, "author_id": None,
             "author_name": None, "created_at": None, "comment_ids": []}
+
+
+def latest_per_block(db: Database, cid: int) -> dict[int, dict]:
+    """Who made each block's latest revision and when (for the tracked export's marks)."""
+    rows = db.query(
+        "select r.block_id, r.author_name, r.created_at from revisions r "
+        "join (select block_id, max(number) as n from revisions where consultation_id = ? group by block_id) m "
+        "on m.block_id = r.block_id and m.n = r.number",
+        [cid],
+    )
+    return {r["block_id"]: r for r in rows}

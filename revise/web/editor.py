@@ -25,6 +25,7 @@ from revise.store import queue as queue_store
 from revise.timeutil import parse_local
 from revise.web.auth import require
 from revise.web.comments import _check_post, _run_sync, render
+from revise.web.downloads import download
 from revise.window import Window, default_window
 
 STATUSES = {"pending": "Awaiting review", "published": "Published", "hidden": "Not published"}
@@ -271,3 +272,13 @@ routes += [
     Route("/editor/new", new_consultation, name="editor_new"),
     Route("/editor/new", create_consultation, methods=["POST"], name="editor_create"),
 ]
+
+
+def export(request: Request):
+    """Download the clean plan, the plan with tracked changes, or the report (docx, xlsx, csv)."""
+    require(request)
+    c = _consultation(request)
+    return download(request, c, request.path_params["name"])
+
+
+routes += [Route("/editor/c/{slug}/export/{name}", export, name="editor_export")]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Route
 
-from revise import reading
+from revise import reading, report, revising
 from revise.security import normalise_receipt
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.web import comments
+from revise.web.downloads import download
 from revise.window import OPEN, Window
 
 
@@ -75,4 +77,37 @@ routes = [
     Route("/d/{token}/remarks", comments.block_thread, name="dept_draft"),
     Route("/d/{token}/remarks", comments.submit_comment, methods=["POST"], name="dept_draft_comment"),
     Route("/d/{token}/no-comment", comments.no_comment, methods=["POST"], name="dept_no_comment"),
+]
+
+PUBLIC_FILES = ("plan.docx", "report.docx", "report.xlsx", "report.csv")
+
+
+def _published(request: Request) -> dict:
+    """The consultation whose outcome has been published (404 before that)."""
+    audience = comments.audience_of(request)
+    if audience.department is not None or not audience.consultation["outcome_published_at"]:
+        raise HTTPException(404)
+    return audience.consultation
+
+
+def outcome(request: Request):
+    """The revised plan marked against the draft, the summary, and how each comment was handled."""
+    c = _published(request)
+    db = request.app.state.connections.get()
+    locale = request.scope["state"].get("locale", "zh_CN")
+    rows = revising.redline(db, c)
+    return comments.render(request, "outcome.html", {
+        "c": c, "rows": rows, "changed": sum(1 for r in rows if r["changed"]),
+        "report": report.build_report(db, c, locale), "files": PUBLIC_FILES,
+    })
+
+
+def outcome_file(request: Request):
+    """The clean revised plan or the report, once the outcome is published."""
+    return download(request, _published(request), request.path_params["name"], allowed=PUBLIC_FILES)
+
+
+routes += [
+    Route("/c/{slug}/outcome", outcome, name="outcome"),
+    Route("/c/{slug}/outcome/{name}", outcome_file, name="outcome_file"),
 ]

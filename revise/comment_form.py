@@ -27,14 +27,19 @@ PHONE_RE = re.compile(r"^(?:\+?86[ -]?)?(?:1[3-9]\d{9}|0\d{2,3}[ \-—–]?\d{7,
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
-def clean(value: object) -> str:
-    """NFC-normalised text without control characters, line ends as \\n, outer spaces trimmed."""
+def clean(value: object, keep_tabs: bool = False) -> str:
+    """NFC-normalised text without control characters, line ends as \\n, outer spaces trimmed.
+
+    keep_tabs: a table row's text is its cells joined by tabs, and an empty first or last cell
+    is a leading or trailing tab that must survive the trimming.
+    """
     if not isinstance(value, str):
         return ""
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     text = "".join(ch for ch in text if not unicodedata.category(ch) == "Cs")  # lone surrogates
-    return _CONTROL.sub("", text).strip()
+    text = _CONTROL.sub("", text)
+    return text.strip(" \n\u3000") if keep_tabs else text.strip()
 
 
 def validate(form: dict, block: dict | None) -> tuple[dict, dict]:
@@ -47,7 +52,7 @@ def validate(form: dict, block: dict | None) -> tuple[dict, dict]:
         "name": clean(form.get("name")),
         "contact": clean(form.get("contact")),
         "body": clean(form.get("body")),
-        "suggestion": clean(form.get("suggestion")),
+        "suggestion": clean(form.get("suggestion"), keep_tabs=block is not None and block["kind"] == "table_row"),
         "quote": clean(form.get("quote")),
     }
     errors: dict[str, str] = {}

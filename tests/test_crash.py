@@ -5,7 +5,7 @@ import sqlite3
 import threading
 import time
 
-import httpx
+import httpx2 as httpx  # the HTTP client Starlette 1.x tests with (httpx2 keeps the httpx API)
 
 from revise.security import Signer
 

@@ -109,7 +109,7 @@ def main() -> None:
                 assert client.get(path).status_code == 200, path
                 ours = timed(lambda: client.get(path), args.runs)
                 bare = timed(lambda: list(db.execute(sql, params)), args.runs)
-                print(f"{name}: revise {ours * 1000:.1f} ms, bare SELECT {bare * 1000:.2f} ms, ratio {ours / bare:.0f}×")
+                print(f"{name}: revise {ours * 1000:.1f} ms, bare SELECT {bare * 1000:.2f} ms, ratio {ours / bare:.1f}×")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,13 @@ def local_time(context, instant: str | None) -> str:
     return f"{day} {format_skeleton('Hm', moment, tzinfo=SHANGHAI, locale=locale)}"
 
 
+def local_input(instant: str | None) -> str:
+    """An instant as Beijing time in the form people type it back: 2024-03-01 09:00."""
+    if not instant:
+        return ""
+    return from_text(instant).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
 @pass_context
 def local_date(context, iso_date: str | None) -> str:
     """A calendar date (YYYY-MM-DD) in the visitor's language."""
@@ -101,6 +108,7 @@ def make_templates() -> Jinja2Templates:
     env.install_gettext_callables(fallback.gettext, fallback.ngettext, newstyle=True)
     env.filters["local_time"] = local_time
     env.filters["local_date"] = local_date
+    env.filters["local_input"] = local_input
     env.filters["mask"] = mask
     env.globals["diff_html"] = diff_html
     env.globals["kind_short"] = KIND_SHORT
@@ -108,3 +116,29 @@ def make_templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates
+
+
+class FragmentCache:
+    """A small LRU of rendered fragments, keyed by what they were rendered from."""
+
+    def __init__(self, size: int = 32):
+        import threading
+        from collections import OrderedDict
+
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)

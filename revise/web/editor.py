@@ -28,8 +28,8 @@ from revise.web.comments import _check_post, _run_sync, render
 from revise.web.downloads import download
 from revise.window import Window, default_window
 
-STATUSES = {"pending": "Awaiting review", "published": "Published", "hidden": "Not published"}
-SOURCES = {"public": "Public", "department": "Department"}
+STATUSES = {"pending": N_("Awaiting review"), "published": N_("Published"), "hidden": N_("Not published")}
+SOURCES = {"public": N_("Public"), "department": N_("Department")}
 
 
 def _consultation(request: Request) -> dict:
@@ -43,8 +43,13 @@ def _consultation(request: Request) -> dict:
 def dashboard(request: Request):
     """Comments received by status, source and disposition; the busiest sections; the roster."""
     account = require(request)
-    c = _consultation(request)
+    return _dashboard_page(request, account, _consultation(request))
+
+
+def _dashboard_page(request: Request, account: dict, c: dict, errors: dict | None = None,
+                    values: dict | None = None, new_link: tuple[str, str] | None = None):
     db = request.app.state.connections.get()
+    c = consultation_store.by_id(db, c["id"])
     blocks = block_store.of_consultation(db, c["id"])
     per_block = queue_store.counts_per_block(db, c["id"])
     sections = reading.section_counts(blocks, per_block)
@@ -58,9 +63,10 @@ def dashboard(request: Request):
         "total": sum(per_block.values()),
         "headings": headings, "sections": sections, "busiest": busiest,
         "roster": departments.status(db, c),
-        "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "sources": SOURCES,
-        "department_status": departments.STATUS_NAMES,
-    })
+        "statuses": STATUSES, "sources": SOURCES, "department_status": departments.STATUS_NAMES,
+        "errors": errors or {}, "values": values or {}, "new_link": new_link,
+        "window_state": Window.of(c).state(),
+    }, status_code=422 if errors else 200)
 
 
 def _int(value: str | None) -> int | None:
@@ -282,3 +288,53 @@ def export(request: Request):
 
 
 routes += [Route("/editor/c/{slug}/export/{name}", export, name="editor_export")]
+
+
+async def change_window(request: Request):
+    """Administrators change or extend the comment window (audited, like the command line)."""
+    form = await request.form()
+    return await _run_sync(request, _change_window, request, dict(form))
+
+
+def _change_window(request: Request, form: dict):
+    account = require(request, "admin")
+    c = _consultation(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    db = request.app.state.connections.get()
+    try:
+        window = Window(parse_local(form.get("opens", "")), parse_local(form.get("closes", "")))
+        drafts.change_window(db, c, window, account["display_name"])
+    except ValueError:
+        return _dashboard_page(request, account, c, {"window": (N_("Not a date and time: use e.g. 2024-03-01 09:00."), {})}, form)
+    except drafts.DraftError as error:
+        return _dashboard_page(request, account, c, {"window": (error.message, error.params)}, form)
+    return RedirectResponse(request.url_for("editor_dashboard", slug=c["slug"]).path + "#window", status_code=303)
+
+
+async def add_department(request: Request):
+    """Administrators put a department on the roster; its private link is shown this once."""
+    form = await request.form()
+    return await _run_sync(request, _add_department, request, dict(form))
+
+
+def _add_department(request: Request, form: dict):
+    account = require(request, "admin")
+    c = _consultation(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    db = request.app.state.connections.get()
+    try:
+        _, token = departments.add(db, c, form.get("name", ""), account["display_name"])
+    except departments.RosterError as error:
+        return _dashboard_page(request, account, c, {"department": (error.message, error.params)}, form)
+    link = str(request.url_for("department", token=token))
+    return _dashboard_page(request, account, c, new_link=(" ".join(form.get("name", "").split()), link))
+
+
+routes += [
+    Route("/editor/c/{slug}/window", change_window, methods=["POST"], name="editor_window"),
+    Route("/editor/c/{slug}/departments", add_department, methods=["POST"], name="editor_department"),
+]

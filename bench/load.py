@@ -1,12 +1,14 @@
-"""Comment submissions under load: the real server against a bare Starlette floor, same run.
+"""A deadline-day surge: the real server under concurrent readers and commenters, loopback only.
 
-    .venv/bin/python bench/comment_load.py [--seconds 10] [--clients 32]
+    .venv/bin/python bench/load.py [--seconds 10] [--clients 32] [--read-every 4] [--max-requests 200000]
 
-Starts revise as a user would (uvicorn, one worker, a fresh data folder, loopback only) and
-drives concurrent clients that POST comments for a bounded time; then does the same against a
-bare Starlette endpoint that parses the same form and inserts one row into SQLite (WAL,
-synchronous=FULL, like revise). Prints comments/s, p50/p99 latency, errors and the ratio, and
-checks that every receipt a client was given is in the database exactly once.
+Starts revise as a user would (python server.py → uvicorn, one worker, a fresh data folder)
+and drives concurrent clients that read the draft page (every --read-every submissions) and
+POST comments, bounded in time and count. Then the same clients against a bare Starlette
+endpoint that parses the same form and inserts one row into SQLite (WAL, synchronous=FULL,
+like revise), measured in the same run. Prints throughput, p50/p95/p99 latency and error
+counts for reads and submissions, the ratio to the floor, and checks that every receipt a
+client was given is in the database exactly once.
 """
 
 from __future__ import annotations
@@ -47,19 +49,32 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
-async def drive(base: str, path: str, seconds: float, clients: int, prepare) -> dict:
-    """`clients` concurrent loops POSTing for `seconds`; returns latencies, errors, receipts."""
+async def drive(base: str, path: str, seconds: float, clients: int, prepare, read: str | None = None,
+                read_every: int = 4, max_requests: int = 200_000) -> dict:
+    """`clients` concurrent loops POSTing (and reading `read` every `read_every` posts) for `seconds`."""
     latencies: list[float] = []
+    reads: list[float] = []
     errors: dict[str, int] = {}
     receipts: list[str] = []
     deadline = time.monotonic() + seconds
+    budget = [max_requests]
 
     async def one_client(n: int) -> None:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             fields = await prepare(client)
             i = 0
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and budget[0] > 0:
                 i += 1
+                budget[0] -= 1
+                if read and read_every and i % read_every == 0:
+                    start = time.perf_counter()
+                    try:
+                        page = await client.get(read)
+                        reads.append(time.perf_counter() - start)
+                        if page.status_code != 200:
+                            errors[f"read {page.status_code}"] = errors.get(f"read {page.status_code}", 0) + 1
+                    except httpx.HTTPError as error:
+                        errors[f"read {type(error).__name__}"] = errors.get(f"read {type(error).__name__}", 0) + 1
                 data = {**fields(), "kind": "remark", "body": f"{BODY}({n}-{i})", "action": "submit"}
                 start = time.perf_counter()
                 try:
@@ -78,19 +93,26 @@ async def drive(base: str, path: str, seconds: float, clients: int, prepare) -> 
     started = time.monotonic()
     await asyncio.gather(*(one_client(n) for n in range(clients)))
     elapsed = time.monotonic() - started
-    return {"latencies": latencies, "errors": errors, "receipts": receipts, "elapsed": elapsed}
+    return {"latencies": latencies, "reads": reads, "errors": errors, "receipts": receipts, "elapsed": elapsed}
+
+
+def _percentiles(samples: list[float]) -> str:
+    lat = sorted(samples)
+    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
+    return f"p50 {p(0.50):.1f} ms, p95 {p(0.95):.1f} ms, p99 {p(0.99):.1f} ms"
 
 
 def summary(name: str, result: dict) -> float:
-    lat = sorted(result["latencies"])
     rate = len(result["receipts"]) / result["elapsed"]
-    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
-    print(f"{name}: {len(result['receipts'])} acknowledged in {result['elapsed']:.1f}s = {rate:.0f}/s, "
-          f"p50 {p(0.50):.1f} ms, p95 {p(0.95):.1f} ms, p99 {p(0.99):.1f} ms, errors {result['errors'] or 0}")
+    print(f"{name}: {len(result['receipts'])} comments acknowledged in {result['elapsed']:.1f}s = {rate:.0f}/s, "
+          f"{_percentiles(result['latencies'])}, errors {result['errors'] or 0}")
+    if result["reads"]:
+        print(f"  and {len(result['reads'])} reads of the draft page "
+              f"({len(result['reads']) / result['elapsed']:.0f}/s), {_percentiles(result['reads'])}")
     return rate
 
 
-def run_revise(seconds: float, clients: int) -> float:
+def run_revise(seconds: float, clients: int, read_every: int, max_requests: int) -> float:
     from revise.security import Signer
 
     with tempfile.TemporaryDirectory() as data:
@@ -115,7 +137,8 @@ def run_revise(seconds: float, clients: int) -> float:
                 # here with the instance's key measures the POST alone, like the floor.
                 return lambda: {"csrf": csrf, "form_token": signer.form_token()}
 
-            result = asyncio.run(drive(base, page + "/comments", seconds, clients, prepare))
+            result = asyncio.run(drive(base, page + "/comments", seconds, clients, prepare,
+                                       read="/c/nanchong-2022", read_every=read_every, max_requests=max_requests))
             rate = summary("revise  POST /c/nanchong-2022/b/{id}/comments", result)
             stored = [r[0] for r in db.execute("select receipt from comments")]
             missing = set(result["receipts"]) - set(stored)
@@ -146,7 +169,7 @@ uvicorn.run(Starlette(routes=[Route("/", post, methods=["POST"])]), host="127.0.
 '''
 
 
-def run_bare(seconds: float, clients: int) -> float:
+def run_bare(seconds: float, clients: int, max_requests: int) -> float:
     with tempfile.TemporaryDirectory() as data:
         port = free_port()
         server = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port), str(Path(data) / "bare.db")],
@@ -166,7 +189,7 @@ def run_bare(seconds: float, clients: int) -> float:
             async def prepare(client):
                 return lambda: {}
 
-            result = asyncio.run(drive(base, "/", seconds, clients, prepare))
+            result = asyncio.run(drive(base, "/", seconds, clients, prepare, max_requests=max_requests))
             return summary("bare    Starlette form + one SQLite insert", result)
         finally:
             server.terminate()
@@ -177,10 +200,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--read-every", type=int, default=4, help="read the draft page every N submissions (0: never)")
+    parser.add_argument("--max-requests", type=int, default=200_000)
     args = parser.parse_args()
-    bare = run_bare(args.seconds, args.clients)
-    ours = run_revise(args.seconds, args.clients)
-    print(f"ratio revise / bare floor: {ours / bare:.2f}× (target ≥ 0.6×)")
+    bare = run_bare(args.seconds, args.clients, args.max_requests)
+    posts_only = run_revise(args.seconds, args.clients, 0, args.max_requests)
+    print(f"ratio revise / bare floor, submissions only: {posts_only / bare:.2f}× (target ≥ 0.6×)")
+    run_revise(args.seconds, args.clients, args.read_every, args.max_requests)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from revise import drafts
 from revise.security import RateLimiter, Signer, load_or_create_secret
 from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
-from revise.templating import make_templates
+from revise.templating import FragmentCache, make_templates
 from revise.web import auth, editor, public, workspace
 from revise.web.middleware import (
     SECURITY_HEADERS,
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     auth.install(app)
     app.state.settings = settings
     app.state.templates = templates
+    app.state.page_cache = FragmentCache()
     app.state.connections = ThreadConnections(Path(settings.db_path))
     app.state.signer = Signer(load_or_create_secret(settings.data_dir))
     app.state.limiter = RateLimiter(settings.comments_per_minute)

@@ -35,31 +35,43 @@ def consultation(request: Request):
     audience = comments.audience_of(request)
     db = request.app.state.connections.get()
     c = audience.consultation
-    blocks = block_store.of_consultation(db, c["id"])
-    items = reading.layout(blocks)
-    counts = comment_store.published_counts(db, c["id"]) if audience.department is None else {}
     code = normalise_receipt(request.query_params.get("receipt", ""))
     just_sent = comment_store.by_receipt(db, code) if code else None
     if just_sent and just_sent["consultation_id"] != c["id"]:
         just_sent = None
     window_state = Window.of(c).state()
-    return comments.render(
-        request,
-        "consultation.html",
-        {
-            "c": c,
-            "audience": audience,
-            "window_state": window_state,
-            "is_open": window_state == OPEN,
-            "items": items,
-            "outline": reading.outline(items),
-            "counts": counts,
-            "section_counts": reading.section_counts(blocks, counts),
-            "just_sent": just_sent,
-            "own": comment_store.of_department(db, audience.department["id"]) if audience.department else [],
-            "filed": request.query_params.get("filed") == "1",
-        },
-    )
+    context = {
+        "c": c,
+        "audience": audience,
+        "window_state": window_state,
+        "is_open": window_state == OPEN,
+        "just_sent": just_sent,
+        "own": comment_store.of_department(db, audience.department["id"]) if audience.department else [],
+        "filed": request.query_params.get("filed") == "1",
+        "counts": {},
+        "reader_html": None,
+    }
+    # The draft itself is the same for every member of the public until a revision, a
+    # moderation or the window changes it: render it once per version and language.
+    cacheable = audience.department is None and just_sent is None
+    key = None
+    if cacheable:
+        key = (c["id"], request.scope["state"].get("locale"), window_state,
+               block_store.version(db, c["id"]), comment_store.published_version(db, c["id"]))
+        context["reader_html"] = request.app.state.page_cache.get(key)
+    if context["reader_html"] is None:
+        blocks = block_store.of_consultation(db, c["id"])
+        items = reading.layout(blocks)
+        counts = comment_store.published_counts(db, c["id"]) if audience.department is None else {}
+        context.update(items=items, outline=reading.outline(items), counts=counts,
+                       section_counts=reading.section_counts(blocks, counts))
+        if cacheable:
+            html = comments.render_fragment(request, "partials/_reader.html", context)
+            request.app.state.page_cache.put(key, html)
+            context["reader_html"] = html
+    else:
+        context["counts"] = comment_store.published_counts(db, c["id"])
+    return comments.render(request, "consultation.html", context)
 
 
 routes = [

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import docx  # noqa: E402
+from _timing import timed  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 from starlette.responses import HTMLResponse  # noqa: E402
 from starlette.routing import Route  # noqa: E402
@@ -53,14 +52,6 @@ def big_document(pages: int = 1000) -> bytes:
     return buf.getvalue()
 
 
-def timed(fn, runs: int) -> float:
-    """Median seconds of `runs` calls."""
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def read_all_text(data: bytes) -> int:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import random
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import docx  # noqa: E402
+from _timing import timed  # noqa: E402
 from draft_import import big_document  # noqa: E402
 
 from revise.docx_export import export_docx  # noqa: E402
@@ -60,13 +59,6 @@ def blocks_with_revisions(data: bytes, n: int, seed: int = 3) -> list[dict]:
     return blocks
 
 
-def timed(fn, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def open_and_save(data: bytes) -> None:

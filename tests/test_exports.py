@@ -1,13 +1,12 @@
 """The office downloads the revised plan (clean and tracked) and the report; the public sees the outcome."""
 
 import io
-import json
 import threading
 
 import docx
 import pytest
 from conftest import parse_html
-from test_editor import _comment, csrf_of, sign_in
+from test_editor import _comment, sign_in
 
 import server
 from revise import exporting, revising, triage

@@ -27,6 +27,18 @@ SECURITY_HEADERS = {
 LANG_COOKIE = "lang"
 
 
+def _cookie(scope: Scope, name: str) -> str | None:
+    """One cookie's value from the request headers; a malformed Cookie header counts as none."""
+    jar = SimpleCookie()
+    for header, value in scope["headers"]:
+        if header == b"cookie":
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed header must not break the page
+                return None
+    return jar[name].value if name in jar else None
+
+
 class SecurityHeaders:
     """Adds the security headers to every HTTP response, errors included."""
 
@@ -61,12 +73,7 @@ class LocaleMiddleware:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         asked = (query.get("lang") or [None])[0]
-        cookie = SimpleCookie()
-        try:
-            cookie.load(headers.get("cookie", ""))
-        except Exception:  # a malformed Cookie header must not break the page
-            cookie = SimpleCookie()
-        remembered = cookie[LANG_COOKIE].value if LANG_COOKIE in cookie else None
+        remembered = _cookie(scope, LANG_COOKIE)
         locale = choose_locale(asked, remembered, headers.get("accept-language", ""))
         scope.setdefault("state", {})["locale"] = locale
         remember = asked is not None and locale != remembered
@@ -100,14 +107,7 @@ class VisitorSession:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cookie = SimpleCookie()
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                try:
-                    cookie.load(value.decode("latin-1"))
-                except Exception:  # a malformed Cookie header is treated as no cookie
-                    cookie = SimpleCookie()
-        existing = cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else ""
+        existing = _cookie(scope, SESSION_COOKIE) or ""
         valid = 20 <= len(existing) <= 64 and existing.replace("-", "").replace("_", "").isalnum()
         session_id = existing if valid else secrets.token_urlsafe(24)
         scope.setdefault("state", {})["session_id"] = session_id if valid else None

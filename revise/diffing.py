@@ -25,10 +25,17 @@ def diff(old: str, new: str) -> list[tuple[int, str]]:
     return ops
 
 
-def diff_html(old: str, new: str) -> Markup:
-    """The change from old to new as HTML: <del> and <ins> around escaped text."""
+def diff_html(old: str, new: str, context: int | None = None) -> Markup:
+    """The change from old to new as HTML: <del> and <ins> around escaped text.
+
+    With `context`, unchanged stretches keep only that many characters on each side of a
+    change (…) — for lists of many suggestions where a whole paragraph would drown the edit.
+    """
+    ops = diff(old, new)
     parts = []
-    for op, text in diff(old, new):
+    for index, (op, text) in enumerate(ops):
+        if op == EQUAL and context is not None:
+            text = _shorten(text, context, first=index == 0, last=index == len(ops) - 1)
         safe = escape(text)
         if op == INSERT:
             parts.append(Markup("<ins>%s</ins>") % safe)
@@ -37,6 +44,15 @@ def diff_html(old: str, new: str) -> Markup:
         else:
             parts.append(safe)
     return Markup("").join(parts)
+
+
+def _shorten(text: str, context: int, first: bool, last: bool) -> str:
+    """An unchanged stretch cut down to `context` characters next to each change."""
+    keep_left = 0 if first else context
+    keep_right = 0 if last else context
+    if len(text) <= keep_left + keep_right + 1:
+        return text
+    return text[:keep_left] + "…" + (text[len(text) - keep_right:] if keep_right else "")
 
 
 # --- patches, rebasing and three-way merges --------------------------------------------------

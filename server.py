@@ -5,7 +5,7 @@
     python server.py list
     python server.py window SLUG --opens T --closes T
     python server.py departments SLUG add NAME... | list | new-link NAME
-    python server.py moderate SLUG [--publish ID...] [--hide ID...] [--auto-publish on|off]
+    python server.py moderate SLUG [--publish ID...] [--hide ID...] [--auto-publish on|off] [--attachments on|off]
     python server.py accounts add USERNAME --name NAME --role editor|admin [--generate]
     python server.py export SLUG [--clean F.docx] [--tracked F.docx] [--report F.docx|.xlsx|.csv]
     python server.py backup FILE
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     mod.add_argument("--publish", type=int, nargs="*", default=[], metavar="ID")
     mod.add_argument("--hide", type=int, nargs="*", default=[], metavar="ID")
     mod.add_argument("--auto-publish", choices=["on", "off"], help=_("publish public comments without review"))
+    mod.add_argument("--attachments", choices=["on", "off"], help=_("let the public attach one scan or photo to a comment"))
     mod.add_argument("--by", default=_actor())
     accounts_cli.add_parser(sub)
     return parser
@@ -245,6 +246,10 @@ def cmd_moderate(args: argparse.Namespace, settings: Settings) -> int:
             on = args.auto_publish == "on"
             audit = audit_store.event(args.by, "consultation.auto_publish", c["id"], bool(c["publish_immediately"]), on, at=utc_now_text())
             consultation_store.set_publish_immediately(db, c["id"], on, audit)
+        if args.attachments:
+            on = args.attachments == "on"
+            audit = audit_store.event(args.by, "consultation.public_attachments", c["id"], bool(c["public_attachments"]), on, at=utc_now_text())
+            consultation_store.set_public_attachments(db, c["id"], on, audit)
         published = commenting.moderate(db, c, args.publish, True, args.by)
         hidden = commenting.moderate(db, c, args.hide, False, args.by)
         if args.publish or args.hide:

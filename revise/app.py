@@ -12,12 +12,13 @@ from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from revise import drafts
+from revise import attachments, drafts
+from revise.ledger import CHANNELS
 from revise.security import RateLimiter, Signer, load_or_create_secret
 from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
 from revise.templating import FragmentCache, make_templates
-from revise.web import auth, editor, public, workspace
+from revise.web import auth, comments, editor, ledger, public, reach, workspace
 from revise.web.middleware import (
     SECURITY_HEADERS,
     BodyLimit,
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     templates = make_templates()
     templates.env.globals["htmx_file"] = HTMX
+    templates.env.globals.update(channels=CHANNELS, attachment_accept=attachments.ACCEPT,
+                                 attachment_mb=attachments.megabytes(settings.max_attachment_bytes))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -63,6 +66,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *auth.routes,
             *editor.routes,
             *workspace.routes,
+            *ledger.routes,
+            *reach.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
@@ -70,7 +75,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(LocaleMiddleware),
             Middleware(VisitorSession),
             Middleware(BodyLimit, limit=settings.max_form_bytes,
-                       uploads={"/editor/new": settings.max_docx_bytes + 64 * 1024}),
+                       uploads={"/editor/new": settings.max_docx_bytes + 64 * 1024},
+                       # Bodies that may carry one attachment: the file plus the form's text.
+                       multipart=tuple((path, settings.max_attachment_bytes + settings.max_form_bytes)
+                                       for path in (*ledger.UPLOAD_PATHS, *comments.UPLOAD_PATHS))),
         ],
         exception_handlers={HTTPException: http_error, 500: server_error},
         lifespan=lifespan,

@@ -6,7 +6,10 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from revise import grouping
+from revise.attachments import Attachment
 from revise.i18n import N_
+from revise.store import attachments as attachment_store
 from revise.store import audit as audit_store
 from revise.store import comments as comment_store
 from revise.store import departments as department_store
@@ -41,8 +44,12 @@ def submit(
     form_token: str,
     department: dict | None = None,
     now: datetime | None = None,
+    attachment: Attachment | None = None,
 ) -> tuple[dict, bool]:
-    """Record a validated comment; return (comment, created). A reused form token returns the first."""
+    """Record a validated comment; return (comment, created). A reused form token returns the first.
+
+    An attachment (already checked by revise.attachments) is stored in the comment's transaction.
+    """
     now = now or utc_now()
     require_open(consultation, now)
     if block is not None and (block["consultation_id"] != consultation["id"] or block.get("deleted")):
@@ -70,7 +77,17 @@ def submit(
         "created_at": at,
     }
     # No audit event: the comment row itself records who sent what and when.
-    return comment_store.insert_once(db, row)
+    # Grouped with similar comments in the same transaction; a failure there is logged and
+    # undone alone, the comment is recorded either way.
+    place = grouping.placer(row)
+    if attachment is None:
+        return comment_store.insert_once(db, row, then=place)
+
+    def place_with_attachment(db: Database, comment: dict) -> None:
+        attachment_store.add(db, comment["id"], attachment.row(), at)
+        place(db, comment)
+
+    return comment_store.insert_once(db, row, then=place_with_attachment)
 
 
 def file_no_comment(db: Database, consultation: dict, department: dict, now: datetime | None = None) -> bool:

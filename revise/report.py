@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from revise.diffing import DELETE, EQUAL, diff
 from revise.i18n import DEFAULT_LOCALE, N_, gettext
+from revise.ledger import CHANNELS, WEB
 from revise.masking import mask
 from revise.store import report as report_store
 from revise.timeutil import from_text, utc_now_text
@@ -47,7 +48,7 @@ STOPS = set(",.;:!?()[]<>\"' \n\t|、。《》〈〉【】“”\uff0c\uff1b\uff
 
 @dataclass
 class ReportRow:
-    """One line of the table: a comment (later possibly a group of identical ones)."""
+    """One line of the table: a comment, or the public's similar comments decided alike (同类意见 N 条)."""
 
     number: int
     where: str
@@ -56,7 +57,7 @@ class ReportRow:
     disposition: str
     reason: str
     disposition_key: str = PENDING
-    # Form letters: a later grouping can fold identical comments into one row ("同类意见 N 条").
+    # Every comment the row stands for: one, or the members of a group folded into it.
     comment_ids: list[int] = field(default_factory=list)
 
 
@@ -103,21 +104,44 @@ def build_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE,
     """Every comment of the consultation with how it was handled, in the draft's order."""
     cid = consultation["id"]
     headings = report_store.headings(db, cid)
-    rows, public = [], 0
+    comments = report_store.comments(db, cid)
+    rows: list[ReportRow] = []
+    folded: dict[tuple, ReportRow] = {}
+    public = 0
     counts = dict.fromkeys((*DECIDED, PENDING), 0)
-    for number, c in enumerate(report_store.comments(db, cid), start=1):
+    for c in comments:
         key = c["disposition"] if c["disposition"] in DISPOSITIONS else PENDING
         counts[key] += 1
         public += c["source"] != "department"
-        rows.append(ReportRow(number, _where(c, headings, locale), _comment_text(c, locale),
-                              _sender(c, consultation, locale), gettext(DISPOSITIONS[key], locale),
-                              _reason(c, key, locale), key, [c["id"]]))
+        fold = _fold_key(c, key)
+        if fold in folded:
+            folded[fold].comment_ids.append(c["id"])
+            continue
+        row = ReportRow(len(rows) + 1, _where(c, headings, locale), _comment_text(c, locale),
+                        _sender(c, consultation, locale), gettext(DISPOSITIONS[key], locale),
+                        _reason(c, key, locale), key, [c["id"]])
+        rows.append(row)
+        if fold is not None:
+            folded[fold] = row
+    for row in folded.values():
+        if len(row.comment_ids) > 1:
+            row.sender = gettext("The public (%(n)s similar comments)", locale, n=len(row.comment_ids))
     return Report(
         title=gettext("Disposition of comments on “%(title)s”", locale, title=consultation["title"]),
-        rows=rows, total=len(rows), public=public, departments=len(rows) - public, counts=counts,
+        rows=rows, total=len(comments), public=public, departments=len(comments) - public, counts=counts,
         no_change_departments=report_store.no_change_departments(db, cid),
         generated_at=now or utc_now_text(), locale=locale,
     )
+
+
+def _fold_key(c: dict, key: str) -> tuple | None:
+    """What members of a group must share to be one row: only the public's comments on the same
+    paragraph with the same decision, reason and revision fold, so a row never misstates how one
+    of them was handled (a department's comment always keeps its own row)."""
+    if c["group_id"] is None or c["source"] != "public":
+        return None
+    return (c["group_id"], c["block_id"], c["kind"], key, (c["disposition_reason"] or "").strip(),
+            c["disposition_revision_id"])
 
 
 def _clip(text: str, limit: int) -> str:
@@ -163,7 +187,15 @@ def _comment_text(c: dict, locale: str) -> str:
 
 
 def _sender(c: dict, consultation: dict, locale: str) -> str:
-    """提出单位/个人: the department, or 公众 (with the name only if the consultation says so)."""
+    """提出单位/个人, then the channel when the comment did not come through the website: 张三(信函)."""
+    who = _who(c, consultation, locale)
+    if c.get("channel", WEB) in (WEB, None):
+        return who
+    return gettext("%(sender)s (%(channel)s)", locale, sender=who, channel=gettext(CHANNELS[c["channel"]], locale))
+
+
+def _who(c: dict, consultation: dict, locale: str) -> str:
+    """The department, or 公众 (with the name only if the consultation says so)."""
     if c["source"] == "department":
         return c["department_name"] or c["name"] or ""
     name = (c["name"] or "").strip()

@@ -28,6 +28,8 @@ class Settings:
     comments_per_minute: int = int(os.environ.get("REVISE_COMMENTS_PER_MINUTE", "10"))
     # Largest form body accepted (answered 413 beyond).
     max_form_bytes: int = int(os.environ.get("REVISE_MAX_FORM_BYTES", str(64 * 1024)))
+    # Largest attachment (a scanned letter: PDF, PNG or JPEG) to a comment; larger ones are refused.
+    max_attachment_bytes: int = int(os.environ.get("REVISE_MAX_ATTACHMENT_BYTES", str(5 * 1024 * 1024)))
     default_locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
 

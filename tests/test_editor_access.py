@@ -23,6 +23,7 @@ def editor_routes(app):
         path = re.sub(r"\{slug\}", "nanchong-2022", path)
         path = re.sub(r"\{block_id:int\}", "12", path)
         path = re.sub(r"\{comment_id:int\}", "1", path)
+        path = re.sub(r"\{attachment_id:int\}", "1", path)
         path = re.sub(r"\{action:str\}", "edit", path)
         path = re.sub(r"\{name\}", "plan.docx", path)
         for method in sorted(route.methods - {"HEAD"}):
@@ -61,8 +62,15 @@ def a_comment(db):
     """Comment 1, so that /comments/1 exists."""
     from test_editor import _comment
 
+    from revise.attachments import check
+    from revise.store import attachments as attachment_store
+    from revise.store import writing
+
     c = consultation_store.by_slug(db, "nanchong-2022")
-    return _comment(db, c, None, "整体意见")
+    comment = _comment(db, c, None, "整体意见")
+    with writing(db):  # attachment 1, so that /attachments/1 exists
+        attachment_store.add(db, comment["id"], check("scan.pdf", b"%PDF-1.4\n", 1024).row(), "2024-01-01T00:00:00Z")
+    return comment
 
 
 def test_an_editor_is_refused_on_administrator_routes_and_allowed_elsewhere(client, db, a_comment):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 
 from sqlite_utils import Database
 
@@ -13,11 +14,12 @@ from revise.store import first, insert, writing
 PUBLIC_COLUMNS = "id, consultation_id, block_id, block_rev, kind, source, name, body, suggestion, quote, quote_start, receipt, status, created_at"
 
 
-def insert_once(db: Database, row: dict) -> tuple[dict, bool]:
+def insert_once(db: Database, row: dict, then: Callable[[Database, dict], None] | None = None) -> tuple[dict, bool]:
     """Insert the comment unless its form token was used already; return (comment, created).
 
     The check and the insert run in one write transaction: a receipt shown to a user is a
-    committed row, and a repeated submission of the same form finds the first one.
+    committed row, and a repeated submission of the same form finds the first one. `then`
+    runs after the insert in the same transaction (grouping: one commit, one fsync, not two).
     """
     for _ in range(5):  # a receipt code collision (50 bits) is astronomically rare; retry anyway
         try:
@@ -27,6 +29,8 @@ def insert_once(db: Database, row: dict) -> tuple[dict, bool]:
                     return earlier, False
                 comment = dict(row, receipt=new_receipt())
                 comment["id"] = insert(db, "comments", comment)
+                if then is not None:
+                    then(db, comment)
             return comment, True
         except sqlite3.IntegrityError as error:
             if "receipt" not in str(error):

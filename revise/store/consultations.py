@@ -87,3 +87,10 @@ def set_outcome_published(db: Database, cid: int, at: str | None, audit: dict) -
     with writing(db):
         db.table("consultations").update(cid, {"outcome_published_at": at})
         db.table("audit").insert(dict(audit, subject=f"consultation:{cid}"))
+
+
+def set_public_attachments(db: Database, cid: int, value: bool, audit: dict) -> None:
+    """Whether the public comment form takes one attachment (a scan or photo)."""
+    with writing(db):
+        db.table("consultations").update(cid, {"public_attachments": int(value)})
+        db.table("audit").insert(dict(audit, subject=f"consultation:{cid}"))

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 # Listed column by column on purpose: comments.contact is private and is never selected here,
 # so no export built from these rows can leak it.
 _COMMENTS = """
-select c.id, c.block_id, c.kind, c.source, c.name, c.body, c.suggestion, c.status,
+select c.id, c.block_id, c.kind, c.source, c.name, c.body, c.suggestion, c.status, c.group_id, c.channel,
        c.disposition, c.disposition_reason, c.disposition_revision_id,
        d.name as department_name,
        b.kind as block_kind, b.position as block_position, b.outline as block_outline,

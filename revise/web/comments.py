@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from revise import comment_form, commenting, diffing
+from revise import attachments, comment_form, commenting, diffing
 from revise.i18n import N_
 from revise.security import normalise_receipt, token_hash
 from revise.store import blocks as block_store
@@ -167,18 +167,37 @@ async def submit_comment(request: Request):
     This runs on the event loop, not in the thread pool: its SQLite work takes a few hundred
     microseconds, less than the hand-off to a worker thread, which profiling under load showed
     to be a fifth of the request's CPU (bench/comment_load.py).
+
+    Where the consultation takes attachments the form is multipart with one file (BodyLimit
+    lets such bodies reach the attachment limit); its text fields keep the form limit here.
     """
-    form = await request.form()
-    return _submit_comment(request, dict(form))
+    settings = request.app.state.settings
+    form = await request.form(max_files=1, max_part_size=settings.max_form_bytes)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if sum(len(v.encode()) for v in fields.values()) > settings.max_form_bytes:
+        return refuse(request, 413, N_("The text of the form is too long to accept."))
+    upload = form.get("attachment")
+    if not hasattr(upload, "read"):
+        return _submit_comment(request, fields)
+    file = await attachments.read_upload(upload, settings.max_attachment_bytes)
+    # Hashing and storing a file of megabytes would hold up the event loop: a worker thread does it.
+    return await _run_sync(request, _submit_comment, request, fields, file)
 
 
-def _submit_comment(request: Request, form: dict):
+def _submit_comment(request: Request, form: dict, file: tuple[str, bytes] | None = None):
     audience = audience_of(request)
     block = _block_or_404(request, audience)
     problem = _check_post(request, form)
     if problem:
         return problem
     values, errors = comment_form.validate(form, block)
+    attachment = None
+    if file is not None and audience.consultation["public_attachments"]:  # else a posted file is ignored
+        try:
+            attachment = attachments.check(*file, request.app.state.settings.max_attachment_bytes)
+        except attachments.AttachmentRefused as refused:
+            errors["attachment"] = (refused.message, refused.params)
+        values["attachment_again"] = True  # a re-shown form has lost the file: say to choose it again
     form_token = form.get("form_token") if isinstance(form.get("form_token"), str) else None
     if not request.app.state.signer.check_form_token(form_token):
         form_token = None
@@ -194,7 +213,8 @@ def _submit_comment(request: Request, form: dict):
     db = request.app.state.connections.get()
     try:
         comment, _created = commenting.submit(
-            db, audience.consultation, block, values, form_token=form_token, department=audience.department
+            db, audience.consultation, block, values, form_token=form_token, department=audience.department,
+            attachment=attachment,
         )
     except commenting.Refused as refused:
         return refuse(request, refused.status, refused.message)
@@ -265,3 +285,8 @@ def _no_comment(request: Request, form: dict):
     except commenting.Refused as refused:
         return refuse(request, refused.status, refused.message)
     return RedirectResponse(audience.url(request, "page") + "?filed=1", status_code=303)
+
+
+# The comment paths (public and department) whose multipart bodies may carry an attachment:
+# BodyLimit (app.py) lets those reach the attachment limit; plain forms keep the form limit.
+UPLOAD_PATHS = (r"/(c|d)/[^/]+/(b/[0-9]+/comments|remarks)",)

@@ -17,14 +17,17 @@ from revise import commenting, departments, drafts, reading, triage
 from revise.comment_form import KINDS
 from revise.docx_import import ImportRefused
 from revise.i18n import N_
+from revise.ledger import CHANNELS
+from revise.store import attachments as attachment_store
 from revise.store import audit as audit_store
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
+from revise.store import groups as group_store
 from revise.store import queue as queue_store
 from revise.timeutil import parse_local
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, render
+from revise.web.comments import _check_post, _run_sync, is_htmx, render
 from revise.web.downloads import download
 from revise.window import Window, default_window
 
@@ -86,6 +89,8 @@ def parse_filters(query) -> queue_store.Filters:
         disposition=_choice(query.get("disposition"), triage.DISPOSITIONS),
         q=(query.get("q") or "")[:200], sort="block" if query.get("sort") == "block" else "time",
         page=max(1, min(_int(query.get("page")) or 1, 100_000)),
+        grouped=query.get("grouped") != "0",
+        channel=_choice(query.get("channel"), CHANNELS),
     )
 
 
@@ -116,11 +121,14 @@ def _queue_page(request: Request, account: dict, c: dict, query, errors: dict | 
 async def queue_action(request: Request):
     """Publish, withhold or decide the selected comments (one reason for all)."""
     form = await request.form()
-    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit() and len(v) < 12]
-    return await _run_sync(request, _queue_action, request, dict(form), ids)
+    picked = [v for v in form.getlist("ids") if isinstance(v, str)]
+    ids = [int(v) for v in picked if v.isdigit() and len(v) < 12]
+    # A group's row ("g:ID") stands for every member of the group.
+    groups = [int(v[2:]) for v in picked if v.startswith("g:") and v[2:].isdecimal() and len(v) < 14]
+    return await _run_sync(request, _queue_action, request, dict(form), ids, groups)
 
 
-def _queue_action(request: Request, form: dict, ids: list[int]):
+def _queue_action(request: Request, form: dict, ids: list[int], groups: list[int] = ()):
     account = require(request)
     c = _consultation(request)
     problem = _check_post(request, form)
@@ -128,6 +136,7 @@ def _queue_action(request: Request, form: dict, ids: list[int]):
         return problem
     db = request.app.state.connections.get()
     ids = queue_store.ids_matching(db, c["id"], ids)
+    ids = list(dict.fromkeys([*ids, *group_store.member_ids(db, c["id"], list(groups))]))
     query = dict(parse_qsl(form.get("query", "") if isinstance(form.get("query"), str) else ""))
     action = form.get("action")
     if action in ("publish", "hide"):
@@ -160,6 +169,9 @@ def _comment_page(request: Request, account: dict, c: dict, errors: dict | None 
         "errors": errors or {}, "values": values or {},
         "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "sources": SOURCES,
         "events": audit_store.of_subject(db, c["id"], f"comment:{comment['id']}"),
+        "group_size": group_store.size(db, c["id"], comment["group_id"]),
+        "attachments": attachment_store.of_comment(db, comment["id"]),
+        "further_blocks": attachment_store.further_blocks(db, comment["id"]),
     }, status_code=status_code)
 
 
@@ -221,6 +233,31 @@ routes = [
     Route("/editor/c/{slug}/outcome", publish_outcome, methods=["POST"], name="editor_outcome"),
     Route("/editor/c/{slug}/audit", audit_log, name="editor_audit"),
 ]
+
+GROUP_PAGE = 500  # members of a group listed per page
+
+
+def comment_group(request: Request):
+    """The comments grouped with one (a form letter and its copies): every member; one decision for all."""
+    account = require(request)
+    c = _consultation(request)
+    db = request.app.state.connections.get()
+    comment = comment_store.get(db, c["id"], request.path_params["comment_id"])
+    if comment is None:
+        raise HTTPException(404)
+    size = group_store.size(db, c["id"], comment["group_id"])
+    pages = (size + GROUP_PAGE - 1) // GROUP_PAGE
+    page = max(1, min(_int(request.query_params.get("page")) or 1, pages))
+    members = group_store.members(db, c["id"], comment, GROUP_PAGE, (page - 1) * GROUP_PAGE)
+    first = members[0] if page == 1 else group_store.members(db, c["id"], comment, 1)[0]
+    # htmx loads the list into the queue row; without JavaScript it is a page of its own.
+    return render(request, "editor/_group.html" if is_htmx(request) else "editor/group.html", {
+        "account": account, "c": c, "comment": comment, "members": members, "first": first, "size": size,
+        "page": page, "pages": pages, "statuses": STATUSES, "sources": SOURCES,
+    })
+
+
+routes += [Route("/editor/c/{slug}/comments/{comment_id:int}/group", comment_group, name="editor_group")]
 
 
 def new_consultation(request: Request):

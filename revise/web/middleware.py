@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
@@ -127,19 +128,34 @@ class VisitorSession:
 class BodyLimit:
     """Refuses request bodies over the limit with 413 before the app reads them all.
 
-    `uploads` maps a path to a larger limit (the administrator's .docx upload).
+    `uploads` maps a path to a larger limit (the administrator's .docx upload); `multipart`
+    gives (path regex, limit) pairs that apply only to multipart bodies, the only ones that can
+    carry a file (comment forms with an attachment): a plain form keeps the small limit.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, uploads: dict[str, int] | None = None):
+    def __init__(self, app: ASGIApp, limit: int, uploads: dict[str, int] | None = None,
+                 multipart: tuple[tuple[str, int], ...] = ()):
         self.app = app
         self.default = limit
         self.uploads = uploads or {}
+        self.multipart = [(re.compile(pattern), n) for pattern, n in multipart]
+
+    def _limit(self, scope: Scope) -> int:
+        """The limit for this request's path and content type."""
+        if scope["path"] in self.uploads:
+            return self.uploads[scope["path"]]
+        if self.multipart and any(name == b"content-type" and value.lower().startswith(b"multipart/form-data")
+                                  for name, value in scope["headers"]):
+            for pattern, n in self.multipart:
+                if pattern.fullmatch(scope["path"]):
+                    return n
+        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self.uploads.get(scope["path"], self.default)
+        limit = self._limit(scope)
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await self._too_large(scope, receive, send, limit)

@@ -18,7 +18,7 @@ from revise.security import RateLimiter, Signer, load_or_create_secret
 from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
 from revise.templating import FragmentCache, make_templates
-from revise.web import auth, comments, editor, ledger, public, reach, workspace
+from revise.web import anchors, auth, comments, editor, ledger, public, reach, workspace
 from revise.web.middleware import (
     SECURITY_HEADERS,
     BodyLimit,
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *workspace.routes,
             *ledger.routes,
             *reach.routes,
+            *anchors.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

@@ -72,6 +72,10 @@ def submit(
         "suggestion": values["suggestion"],
         "quote": values["quote"] or None,
         "quote_start": values["quote_start"],
+        # A quote is anchored where it was written; revising.follow moves it with later revisions.
+        "anchor_start": values["quote_start"] if values["quote"] else None,
+        "anchor_rev": block["rev"] if block and values["quote"] else None,
+        "anchor_state": "ok" if values["quote"] and values["quote_start"] is not None else None,
         "form_token": form_token,
         "status": status,
         "created_at": at,

@@ -13,7 +13,7 @@ from datetime import datetime
 from markupsafe import Markup, escape
 from sqlite_utils import Database
 
-from revise import diffing
+from revise import anchoring, diffing
 from revise.diffing import Hunk, Rebase
 from revise.i18n import N_
 from revise.store import audit as audit_store
@@ -320,6 +320,9 @@ def _record(db: Database, consultation: dict, block: dict, *, action: str, text:
     }
     revision["id"] = revision_store.add(db, revision, comment_ids)
     revision_store.set_current(db, block["id"], text, cells, number, deleted)
+    # Quoted phrases follow the text in the same transaction: no comment points at words
+    # that a committed revision has moved (a deletion keeps the text, so its quotes stay).
+    anchoring.follow(db, block, text, number, lambda n: text_at_revision(db, block, n))
     # The audit keeps a summary; the revisions themselves keep the full texts.
     before = {"rev": block["rev"], "text": block["text"][:80], "deleted": bool(block["deleted"])}
     after = {"rev": number, "text": text[:80], "deleted": deleted, "reason": revision["reason"],

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from revise import attachments, comment_form, commenting, diffing
+from revise import anchoring, attachments, comment_form, commenting, diffing, revising
 from revise.i18n import N_
 from revise.security import normalise_receipt, token_hash
 from revise.store import blocks as block_store
@@ -122,6 +122,8 @@ def thread_context(request: Request, audience: Audience, block: dict | None, val
     if audience.department is not None:
         own = comment_store.of_department(db, audience.department["id"])
         comments = [x for x in own if x["block_id"] == (block["id"] if block else None)]
+    if block is not None:  # each comment against the text it was written on, and its phrase now
+        anchoring.annotate(comments, block, lambda n: revising.text_at_revision(db, block, n))
     return {
         "c": c,
         "audience": audience,

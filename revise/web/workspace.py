@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from revise import diffing, revising, triage
+from revise import anchoring, diffing, revising, triage
 from revise.i18n import N_
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
@@ -47,6 +47,8 @@ def _page(request: Request, account: dict, c: dict, block: dict, *, status_code:
     for comment in comments:
         comment["diff"] = _suggestion_diff(db, block, comment)
         comment["adjust_text"] = _wording_to_adjust(db, block, comment, failed)
+    # Where each quote now is (its anchor state is shown with it) and the text it was written on.
+    anchoring.annotate(comments, block, lambda n: revising.text_at_revision(db, block, n))
     context = {
         "account": account, "c": c, "block": block, "comments": comments,
         "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "errors": {}, "values": {},

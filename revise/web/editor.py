@@ -43,6 +43,29 @@ def _consultation(request: Request) -> dict:
     return found
 
 
+def form_action(role: str = "editor"):
+    """An editor POST: read the form, then (in the thread pool) check the role, the
+    consultation and CSRF before calling fn(request, account, consultation, form)."""
+
+    def wrap(fn):
+        def checked(request: Request, form: dict):
+            account = require(request, role)
+            c = _consultation(request)
+            problem = _check_post(request, form)
+            if problem:
+                return problem
+            return fn(request, account, c, form)
+
+        async def endpoint(request: Request):
+            form = await request.form()
+            return await _run_sync(request, checked, request, dict(form))
+
+        endpoint.__doc__ = fn.__doc__
+        return endpoint
+
+    return wrap
+
+
 def dashboard(request: Request):
     """Comments received by status, source and disposition; the busiest sections; the roster."""
     account = require(request)
@@ -175,18 +198,9 @@ def _comment_page(request: Request, account: dict, c: dict, errors: dict | None 
     }, status_code=status_code)
 
 
-async def comment_decide(request: Request):
+@form_action()
+def comment_decide(request: Request, account: dict, c: dict, form: dict):
     """Record (or change) the disposition of one comment."""
-    form = await request.form()
-    return await _run_sync(request, _comment_decide, request, dict(form))
-
-
-def _comment_decide(request: Request, form: dict):
-    account = require(request)
-    c = _consultation(request)
-    problem = _check_post(request, form)
-    if problem:
-        return problem
     db = request.app.state.connections.get()
     comment = comment_store.get(db, c["id"], request.path_params["comment_id"])
     if comment is None:
@@ -200,17 +214,9 @@ def _comment_decide(request: Request, form: dict):
     return RedirectResponse(path, status_code=303)
 
 
-async def publish_outcome(request: Request):
-    form = await request.form()
-    return await _run_sync(request, _publish_outcome, request, dict(form))
-
-
-def _publish_outcome(request: Request, form: dict):
-    account = require(request, "admin")
-    c = _consultation(request)
-    problem = _check_post(request, form)
-    if problem:
-        return problem
+@form_action("admin")
+def publish_outcome(request: Request, account: dict, c: dict, form: dict):
+    """Administrators publish (or withdraw) the outcome: receipts then show dispositions."""
     db = request.app.state.connections.get()
     triage.publish_outcome(db, c, account["display_name"], publish=form.get("publish") != "0")
     return RedirectResponse(request.url_for("editor_dashboard", slug=c["slug"]).path, status_code=303)
@@ -327,18 +333,9 @@ def export(request: Request):
 routes += [Route("/editor/c/{slug}/export/{name}", export, name="editor_export")]
 
 
-async def change_window(request: Request):
+@form_action("admin")
+def change_window(request: Request, account: dict, c: dict, form: dict):
     """Administrators change or extend the comment window (audited, like the command line)."""
-    form = await request.form()
-    return await _run_sync(request, _change_window, request, dict(form))
-
-
-def _change_window(request: Request, form: dict):
-    account = require(request, "admin")
-    c = _consultation(request)
-    problem = _check_post(request, form)
-    if problem:
-        return problem
     db = request.app.state.connections.get()
     try:
         window = Window(parse_local(form.get("opens", "")), parse_local(form.get("closes", "")))
@@ -350,18 +347,9 @@ def _change_window(request: Request, form: dict):
     return RedirectResponse(request.url_for("editor_dashboard", slug=c["slug"]).path + "#window", status_code=303)
 
 
-async def add_department(request: Request):
+@form_action("admin")
+def add_department(request: Request, account: dict, c: dict, form: dict):
     """Administrators put a department on the roster; its private link is shown this once."""
-    form = await request.form()
-    return await _run_sync(request, _add_department, request, dict(form))
-
-
-def _add_department(request: Request, form: dict):
-    account = require(request, "admin")
-    c = _consultation(request)
-    problem = _check_post(request, form)
-    if problem:
-        return problem
     db = request.app.state.connections.get()
     try:
         _, token = departments.add(db, c, form.get("name", ""), account["display_name"])

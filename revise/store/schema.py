@@ -277,3 +277,21 @@ def m005_anchors_groups_channels(db: Database) -> None:
     )
     db["attachments"].create_index(["comment_id"])
     db["consultations"].add_column("public_attachments", int, not_null_default=0)
+
+
+@migrations()
+def m007_signin_throttle(db: Database) -> None:
+    # The sign-in throttle (issue #10): failures counted per bucket instead of an account lockout.
+    # key: "account+client:NAME\x1fCLIENT", "client:CLIENT" or "account+device:NAME\x1fDEVICE";
+    # failures since the bucket's last success (an attempt counts as soon as it starts), last_at
+    # the latest of them. A bucket idle for a day is forgotten.
+    db["signin_throttle"].create(
+        {"key": str, "failures": int, "last_at": str},
+        pk="key",
+        not_null={"failures", "last_at"},
+    )
+    db["signin_throttle"].create_index(["last_at"])
+    # Tries refused by the throttle are recorded too (ok = 0, throttled = 1: no password checked);
+    # device: the SHA-256 of the device cookie's id when the try carried a valid one.
+    db["signin_attempts"].add_column("throttled", int, not_null_default=0)
+    db["signin_attempts"].add_column("device", str)

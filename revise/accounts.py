@@ -3,20 +3,28 @@
 Passwords are hashed with Argon2id (argon2-cffi's defaults); a session is a random token of
 which only the SHA-256 is stored, valid for 12 hours or until signed out.
 
-The sign-in throttle: within any 15 minutes, at most 5 failed attempts for one user name
-(counted since that account's last successful sign-in) and at most 20 failed attempts from
-one client address (whatever the user names). Beyond either limit every try is refused with
-429, the right password included, until the oldest failure leaves the 15 minutes. Unknown
-user names are counted like real ones, so the throttle does not tell which names exist.
-Attempts are rows in `signin_attempts`, so a restart does not reset the count; refused tries
-are not recorded (they check no password). Each failed attempt also sleeps a little.
+The sign-in throttle slows guessing down and never locks an account: a lockout anyone can
+trigger would let an attacker keep the owner out (OWASP Authentication Cheat Sheet; the policy
+is in docs/ARCHITECTURE.md). Every try counts in buckets: the (user name, client) pair and the
+client across all names; a try from a browser holding a valid device cookie for that name (one
+that signed in as it before) counts only in its own (user name, device) bucket, so an attacker's
+failures never slow the owner's browser down. Past a bucket's free failures (3 for a name, 20
+for a client) each failure doubles the wait before the bucket's next try: 1 s, 2 s, 4 s … at
+most 15 minutes. A try made sooner is refused (429, with the time to wait) without checking the
+password; it is recorded and does not lengthen the wait. A success clears its (name, client) or
+(name, device) bucket; a bucket idle for a day is forgotten. Unknown user names count like real
+ones, so the throttle does not tell which names exist. An IPv6 client counts as its /64 network
+(one subscriber usually holds all of it). Buckets and attempts are SQLite rows: several worker
+processes and restarts share them. Nothing sleeps: the wait is a refusal, not a pause.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import re
 import secrets
-import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -28,7 +36,8 @@ from revise.i18n import N_
 from revise.security import token_hash
 from revise.store import accounts as account_store
 from revise.store import audit as audit_store
-from revise.timeutil import to_text, utc_now
+from revise.textclean import clean_name
+from revise.timeutil import from_text, to_text, utc_now
 
 ROLES = ("editor", "admin")
 ROLE_NAMES = {"editor": N_("editor"), "admin": N_("administrator")}
@@ -36,15 +45,15 @@ USERNAME = re.compile(r"[a-z0-9._-]{3,32}")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000  # Argon2 hashes anything, but there is no point hashing megabytes
 SESSION_HOURS = 12
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_CLIENT = 20
-FAILURE_DELAY = 0.2  # seconds each failed attempt waits before answering
+# The throttle: failures a bucket allows before its tries wait, the longest wait, when it forgets.
+FREE_FAILURES = {"account+client": 3, "account+device": 3, "client": 20}
+MAX_WAIT = timedelta(minutes=15)
+FORGET_AFTER = timedelta(days=1)
 # Generated passwords are typed from a printout: no 0/O, 1/l/I.
 PASSWORD_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 
 WRONG = N_("The user name or password is wrong.")
-THROTTLED = N_("Too many failed sign-ins. Wait 15 minutes and try again.")
+THROTTLED = N_("Too many failed sign-ins. Try again in %(wait)s.")
 
 _hasher = PasswordHasher()
 
@@ -58,11 +67,14 @@ class AccountError(Exception):
 
 
 class SignInRefused(Exception):
-    """A sign-in was refused: .status is 401 (wrong name or password) or 429 (throttled)."""
+    """A sign-in was refused: .status is 401 (wrong name or password) or 429 (throttled).
 
-    def __init__(self, status: int, message: str):
+    A throttled try's .retry_after is the number of seconds before the next one may be made.
+    """
+
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.retry_after = status, message, retry_after
 
 
 def generate_password() -> str:
@@ -80,7 +92,7 @@ def _check_password(password: str) -> None:
 def create_account(db: Database, username: str, display_name: str, role: str, password: str, actor: str) -> int:
     """Create an editor or administrator account; return its id."""
     username = username.strip()
-    display_name = " ".join(display_name.split())
+    display_name = clean_name(display_name)
     if not USERNAME.fullmatch(username):
         raise AccountError(N_("A user name has 3 to 32 characters: lower-case letters, digits, “.”, “_” or “-”."))
     if not 1 <= len(display_name) <= 50 or not display_name.isprintable():
@@ -142,37 +154,75 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def client_key(client: str) -> str:
+    """What the throttle counts a client address as: the address, or its /64 network for IPv6."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def throttle_wait(kind: str, failures: int) -> timedelta:
+    """How long a bucket of this kind with this many failures makes its next try wait."""
+    over = failures - FREE_FAILURES[kind]
+    if over < 0:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(over, 20)), MAX_WAIT)
+
+
+def _refused_until(now: datetime) -> Callable[[str, int, str], str | None]:
+    def until(key: str, failures: int, last_at: str) -> str | None:
+        moment = from_text(last_at) + throttle_wait(key.split(":", 1)[0], failures)
+        return to_text(moment) if moment > now else None
+
+    return until
+
+
 def sign_in(db: Database, username: str, password: str, client: str, now: datetime | None = None,
-            delay: float = FAILURE_DELAY) -> tuple[dict, str]:
+            device: str | None = None, previous_token: str | None = None) -> tuple[dict, str]:
     """Check a user name and password; return the account and a new session token.
 
-    Raises SignInRefused(429) when the throttle refuses the try (see the module docstring),
+    `device` is the id of a device cookie already checked to belong to this user name (see the
+    module docstring); `previous_token` a session the browser still holds, ended on success.
+    Raises SignInRefused(429) with .retry_after when the throttle refuses the try, and
     SignInRefused(401) with the same message for an unknown name and a wrong password.
     """
     now = now or utc_now()
     name = username.strip().lower()[:64]
     client = (client or "unknown")[:64]
     at = to_text(now)
-    attempt = account_store.start_attempt(db, name, client, at, to_text(now - THROTTLE_WINDOW),
-                                          MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_CLIENT)
+    device_hash = token_hash(device)[:32] if device else None
+    if device_hash:
+        keys = [f"account+device:{name}\x1f{device_hash}"]
+    else:
+        where = client_key(client)
+        keys = [f"account+client:{name}\x1f{where}", f"client:{where}"]
+    row = {"at": at, "username": name, "client": client, "device": device_hash}
+    attempt, until = account_store.start_attempt(db, row, keys, to_text(now - FORGET_AFTER), _refused_until(now))
     if attempt is None:
-        raise SignInRefused(429, THROTTLED)
+        raise SignInRefused(429, THROTTLED, retry_after=max(1, math.ceil((from_text(until) - now).total_seconds())))
     account = account_store.by_username(db, name)
     usable = account is not None and not account["disabled_at"] and len(password) <= MAX_PASSWORD
     ok = _verify(account["password_hash"] if usable else _dummy_hash(), password[:MAX_PASSWORD]) and usable
+    seen = {"client": client, **({"device": True} if device_hash else {})}
     if not ok:
-        audit = audit_store.event(f"client:{client}", "account.sign_in_failed", None, after={"client": client}, at=at)
+        audit = audit_store.event(f"client:{client}", "account.sign_in_failed", None, after=seen, at=at)
         account_store.fail_attempt(db, attempt, dict(audit, subject=f"account:{name}"))
-        # Slows guessing further; the throttle is what bounds it.
-        time.sleep(delay)
         raise SignInRefused(401, WRONG)
     token = secrets.token_urlsafe(32)
     session = {"token_hash": token_hash(token), "account_id": account["id"], "created_at": at,
                "expires_at": to_text(now + timedelta(hours=SESSION_HOURS)), "signed_out_at": None,
                "client": client}
     new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(account["password_hash"]) else None
-    audit = audit_store.event(account["username"], "account.sign_in", None, after={"client": client}, at=at)
-    account_store.succeed_attempt(db, attempt, session, dict(audit, subject=f"account:{account['username']}"), new_hash)
+    audit = audit_store.event(account["username"], "account.sign_in", None, after=seen, at=at)
+    account_store.succeed_attempt(db, attempt, session, dict(audit, subject=f"account:{account['username']}"),
+                                  cleared=keys[:1], taken_back=keys[1:], new_hash=new_hash,
+                                  ended_token_hash=token_hash(previous_token) if previous_token else None)
     return _public(account), token
 
 

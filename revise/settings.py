@@ -6,7 +6,10 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The checkout, whose static/ and docs/ the app reads; an installed wheel has no checkout around it,
+# so setup.py ships copies of them in revise/_bundled/, used when present (issue #15).
+_BUNDLED = Path(__file__).resolve().parent / "_bundled"
+ROOT = _BUNDLED if _BUNDLED.is_dir() else Path(__file__).resolve().parent.parent
 DEFAULT_DRAFT = ROOT / "docs" / "draft.docx"
 DEFAULT_NOTICE = ROOT / "docs" / "notice.json"
 

@@ -19,8 +19,10 @@ from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
 from revise.templating import FragmentCache, make_templates
 from revise.web import anchors, auth, comments, editor, ledger, public, reach, workspace
+from revise.web.clients import ForwardedClient
 from revise.web.middleware import (
     SECURITY_HEADERS,
+    AllowedHosts,
     BodyLimit,
     LocaleMiddleware,
     SecurityHeaders,
@@ -72,14 +74,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
-            Middleware(SecurityHeaders),
+            # First of all, so every later layer sees the real client and scheme (issue #10).
+            Middleware(ForwardedClient, trusted=settings.trusted_proxies),
+            Middleware(SecurityHeaders, hsts=settings.public_url.startswith("https://")),
             Middleware(LocaleMiddleware),
+            Middleware(AllowedHosts, allowed_hosts=settings.host_names),
             Middleware(VisitorSession),
             Middleware(BodyLimit, limit=settings.max_form_bytes,
                        uploads={"/editor/new": settings.max_docx_bytes + 64 * 1024},
                        # Bodies that may carry one attachment: the file plus the form's text.
                        multipart=tuple((path, settings.max_attachment_bytes + settings.max_form_bytes)
-                                       for path in (*ledger.UPLOAD_PATHS, *comments.UPLOAD_PATHS))),
+                                       for path in (*ledger.UPLOAD_PATHS, *comments.UPLOAD_PATHS)),
+                       timeout=settings.body_timeout),
         ],
         exception_handlers={HTTPException: http_error, 500: server_error},
         lifespan=lifespan,

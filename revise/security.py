@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -47,9 +48,14 @@ def load_or_create_secret(data_dir: Path) -> bytes:
     """The instance's signing key, kept in the data folder so restarts keep sessions valid."""
     path = data_dir / "secret.key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(secrets.token_bytes(32))
-        path.chmod(0o600)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Created 0600 from the start (not chmod-ed after): no moment when others may read it.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as file:
+            file.write(secrets.token_bytes(32))
     return path.read_bytes()
 
 

@@ -24,7 +24,8 @@ def settings(tmp_path):
     """Settings for an app on its own fresh data folder."""
     from revise.settings import Settings
 
-    return Settings(data_dir=tmp_path / "data")
+    # TestClient addresses its requests to "testserver": that is the site's name in tests.
+    return Settings(data_dir=tmp_path / "data", base_url="http://testserver")
 
 
 @pytest.fixture

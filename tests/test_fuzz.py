@@ -191,7 +191,7 @@ def fuzz_client(tmp_path_factory):
     from revise.app import create_app
     from revise.settings import Settings
 
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("fuzz"), comments_per_minute=10**9))
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("fuzz"), comments_per_minute=10**9, base_url="http://testserver"))
     with TestClient(app, raise_server_exceptions=False) as client:
         html = client.get("/c/nanchong-2022/b/12").text
         client.csrf = html.split('name="csrf" value="')[1].split('"')[0]

@@ -27,7 +27,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x01" * 500
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(data_dir=tmp_path / "data", max_attachment_bytes=LIMIT)
+    return Settings(data_dir=tmp_path / "data", max_attachment_bytes=LIMIT, base_url="http://testserver")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -31,10 +32,23 @@ def connect(path: Path | str) -> sqlite_utils.Database:
 def open_database(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) the SQLite file and bring its schema up to date."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(path)
     db = connect(path)
     migrations.apply(db)
     return db
+
+
+def make_private(path: Path) -> None:
+    """The database file, its WAL and its shared memory, readable and writable by the owner only.
+
+    The file is created 0600 before SQLite opens it; SQLite then gives the -wal and -shm files
+    it creates the database's own mode. Files left by an earlier version are narrowed too.
+    """
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            file.chmod(0o600)
 
 
 class ThreadConnections:

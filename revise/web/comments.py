@@ -22,6 +22,7 @@ from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import departments as department_store
+from revise.web.clients import client_address, submission_key
 from revise.window import OPEN, Window
 
 
@@ -210,7 +211,7 @@ def _submit_comment(request: Request, form: dict, file: tuple[str, bytes] | None
         context = thread_context(request, audience, block, values, errors, form_token, preview=True)
         status = 200 if wants_preview and not errors else 422
         return render(request, "partials/_form.html" if is_htmx(request) else "block.html", context, status)
-    if not request.app.state.limiter.allow(_client(request)):
+    if not request.app.state.limiter.allow(submission_key(request, audience.department)):
         return refuse(request, 429, N_("Too many comments from your connection in a short time. Please wait a minute and send it again."))
     db = request.app.state.connections.get()
     try:
@@ -240,7 +241,7 @@ def _check_post(request: Request, form: dict) -> Response | None:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request)
 
 
 async def _run_sync(request: Request, fn, *args):

@@ -29,6 +29,7 @@ from revise.timeutil import parse_local
 from revise.web.auth import require
 from revise.web.comments import _check_post, _run_sync, is_htmx, render
 from revise.web.downloads import download
+from revise.web.reach import absolute_url
 from revise.window import Window, default_window
 
 STATUSES = {"pending": N_("Awaiting review"), "published": N_("Published"), "hidden": N_("Not published")}
@@ -275,6 +276,8 @@ def new_consultation(request: Request):
 async def create_consultation(request: Request):
     """Import an uploaded .docx as a new consultation; a bad file is refused with its reason."""
     settings = request.app.state.settings
+    # Only an administrator may send 20 MB: anyone else is refused before the body is read.
+    await _run_sync(request, require, request, "admin")
     form = await request.form(max_files=1, max_fields=20, max_part_size=settings.max_docx_bytes + 1024)
     upload = form.get("file")
     data = await upload.read(settings.max_docx_bytes + 1) if hasattr(upload, "read") else b""
@@ -355,7 +358,7 @@ def add_department(request: Request, account: dict, c: dict, form: dict):
         _, token = departments.add(db, c, form.get("name", ""), account["display_name"])
     except departments.RosterError as error:
         return _dashboard_page(request, account, c, {"department": (error.message, error.params)}, form)
-    link = str(request.url_for("department", token=token))
+    link = absolute_url(request, "department", token=token)
     return _dashboard_page(request, account, c, new_link=(" ".join(form.get("name", "").split()), link))
 
 

@@ -1,17 +1,24 @@
-"""ASGI middleware: security headers on every answer, and the visitor's language."""
+"""ASGI middleware: security headers on every answer, the visitor's language, the hosts served,
+the visitor session and the limits on request bodies."""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+import time
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
-from starlette.datastructures import MutableHeaders
+import anyio
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from revise.i18n import choose_locale
+from revise.i18n import N_, choose_locale
+
+logger = logging.getLogger("revise")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -40,11 +47,20 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return jar[name].value if name in jar else None
 
 
-class SecurityHeaders:
-    """Adds the security headers to every HTTP response, errors included."""
+HSTS = "max-age=31536000"
 
-    def __init__(self, app: ASGIApp):
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response, errors included.
+
+    It sits outside every middleware that sets a cookie, so it also sees each answer's final
+    headers: one that sets a cookie is never left publicly cacheable, or a shared cache would
+    hand one visitor's session to the next (issue #10). `hsts` when the base URL is https.
+    """
+
+    def __init__(self, app: ASGIApp, hsts: bool = False):
         self.app = app
+        self.headers = {**SECURITY_HEADERS, **({"strict-transport-security": HSTS} if hsts else {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,11 +70,22 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
+                if "set-cookie" in headers:
+                    headers["cache-control"] = private_cache_control(headers.get("cache-control", ""))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def private_cache_control(value: str) -> str:
+    """A Cache-Control value that no shared cache may store: public and s-maxage become private."""
+    directives = [d.strip() for d in value.split(",") if d.strip()]
+    kept = [d for d in directives if d.lower() != "public" and not d.lower().startswith("s-maxage")]
+    if not any(d.lower() in ("private", "no-store") for d in kept):
+        kept.insert(0, "private")
+    return ", ".join(kept)
 
 
 class LocaleMiddleware:
@@ -95,6 +122,41 @@ class LocaleMiddleware:
         await self.app(scope, receive, send_with_locale)
 
 
+class AllowedHosts:
+    """Refuses (400, in the visitor's language) requests addressed to a host name not served.
+
+    Starlette's TrustedHostMiddleware does the same matching but answers in English only;
+    names are exact ("consult.example.gov.cn", "::1") or "*.example.gov.cn"; "*" allows any.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...]):
+        self.app = app
+        self.exact = {name.lower() for name in allowed_hosts if not name.startswith("*")}
+        self.suffixes = tuple(name.lower()[1:] for name in allowed_hosts if name.startswith("*.") )
+        self.any = "*" in allowed_hosts
+
+    def allows(self, host_header: str) -> bool:
+        """Whether a Host header ("name", "name:port", "[::1]:port") names a host served here."""
+        try:
+            split = urlsplit("//" + host_header)
+            name, _port = split.hostname, split.port  # .port checks the port is a number
+        except ValueError:
+            return False
+        if not name or split.username is not None or split.path or split.query or split.fragment:
+            return False
+        return self.any or name in self.exact or name.endswith(self.suffixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self.allows(Headers(scope=scope).get("host", "")):
+            await self.app(scope, receive, send)
+            return
+        from revise.i18n import gettext
+
+        locale = scope.get("state", {}).get("locale", "zh_CN")
+        text = gettext(N_("This site is not served under that address. Use the consultation's official link."), locale)
+        await PlainTextResponse(text, status_code=400)(scope, receive, send)
+
+
 SESSION_COOKIE = "sid"
 
 
@@ -126,19 +188,27 @@ class VisitorSession:
 
 
 class BodyLimit:
-    """Refuses request bodies over the limit with 413 before the app reads them all.
+    """Refuses request bodies over the limit with 413, and bodies that trickle in with 408.
 
     `uploads` maps a path to a larger limit (the administrator's .docx upload); `multipart`
     gives (path regex, limit) pairs that apply only to multipart bodies, the only ones that can
     carry a file (comment forms with an attachment): a plain form keeps the small limit.
+
+    A body must arrive within `timeout` seconds, plus one second per MIN_RATE bytes received
+    (a large upload on a slow line still gets through): a client that sends a byte now and then
+    would otherwise hold a connection and a worker for as long as it likes (issue #10).
+    A client that goes away mid-body is logged in one line, not as a server error.
     """
 
+    MIN_RATE = 10 * 1024  # bytes per second
+
     def __init__(self, app: ASGIApp, limit: int, uploads: dict[str, int] | None = None,
-                 multipart: tuple[tuple[str, int], ...] = ()):
+                 multipart: tuple[tuple[str, int], ...] = (), timeout: float = 30.0):
         self.app = app
         self.default = limit
         self.uploads = uploads or {}
         self.multipart = [(re.compile(pattern), n) for pattern, n in multipart]
+        self.timeout = timeout
 
     def _limit(self, scope: Scope) -> int:
         """The limit for this request's path and content type."""
@@ -152,38 +222,70 @@ class BodyLimit:
         return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        try:
+            if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+                await self.app(scope, receive, send)
+            else:
+                await self._limited(scope, receive, send)
+        except ClientDisconnect:
+            logger.info("client %s went away during %s %s", (scope.get("client") or ("unknown",))[0],
+                        scope["method"], scope["path"])
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self._limit(scope)
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await self._too_large(scope, receive, send, limit)
+                await self._refuse(scope, receive, send, 413, limit)
                 return
         received = 0
+        started: float | None = None
+        finished = False
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, started, finished
+            if finished:  # the body is complete: what remains is waiting for a disconnect
+                return await receive()
+            started = time.monotonic() if started is None else started
+            remaining = started + self.timeout + received / self.MIN_RATE - time.monotonic()
+            with anyio.move_on_after(max(remaining, 0)) as waited:
+                message = await receive()
+            if waited.cancelled_caught:
+                raise BodyTimeout
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge
+                finished = not message.get("more_body", False)
             return message
 
         try:
             await self.app(scope, counting_receive, send)
         except BodyTooLarge:
-            await self._too_large(scope, receive, send, limit)
+            await self._refuse(scope, receive, send, 413, limit)
+        except BodyTimeout:
+            logger.info("client %s sent its body too slowly: %s %s answered 408",
+                        (scope.get("client") or ("unknown",))[0], scope["method"], scope["path"])
+            await self._refuse(scope, receive, send, 408, limit)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, limit: int) -> None:
         from revise.i18n import gettext
 
         locale = scope.get("state", {}).get("locale", "zh_CN")
-        text = gettext("The form is too large to accept (at most %(kb)s KB).", locale, kb=limit // 1024)
-        response = PlainTextResponse(text, status_code=413)
+        if status == 408:
+            text = gettext(N_("The form arrived too slowly and was not accepted. Check your connection and send it again."), locale)
+        else:
+            text = gettext("The form is too large to accept (at most %(kb)s KB).", locale, kb=limit // 1024)
+        # The rest of the body is not read: the connection cannot be reused.
+        response = PlainTextResponse(text, status_code=status, headers={"connection": "close"})
         await response(scope, receive, send)
 
 
 class BodyTooLarge(Exception):
+    pass
+
+
+class BodyTimeout(Exception):
     pass

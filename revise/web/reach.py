@@ -12,9 +12,18 @@ from starlette.routing import Route
 from revise.web.comments import audience_of, render
 
 
+def absolute_url(request: Request, name: str, **params: object) -> str:
+    """A route's absolute address under the configured base URL.
+
+    Never built from the request's Host header: a forged one would otherwise be printed on
+    a notice, encoded in a QR code or sent to a department as its private link (issue #10).
+    """
+    return request.app.state.settings.public_url + str(request.app.url_path_for(name, **params))
+
+
 def page_url(request: Request, slug: str) -> str:
-    """The consultation page's absolute address, as the visitor reached this server."""
-    return str(request.url_for("consultation", slug=slug))
+    """The consultation page's absolute address, as the public reaches it."""
+    return absolute_url(request, "consultation", slug=slug)
 
 
 def qr_svg(url: str) -> bytes:

@@ -1,0 +1,141 @@
+"""run(settings): start revise under uvicorn, set up the way issue #10 asks.
+
+The port is bound before anything is printed, so a busy port is one clear line and exit
+status 2, never a "serving" line followed by a traceback. uvicorn's own X-Forwarded-For
+handling is off (its default believes 127.0.0.1): the app does it, for the proxies the
+operator names only (revise/web/clients.py).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import sys
+from urllib.parse import urlsplit
+
+from revise import drafts
+from revise.cli_common import _  # the command line's language
+from revise.settings import Settings
+from revise.store import consultations as consultation_store
+from revise.store import open_database
+from revise.web.clients import parse_networks
+from revise.window import Window
+
+# Idle keep-alive connections are closed after this many seconds (uvicorn's default, made explicit).
+KEEP_ALIVE_SECONDS = 5
+# Request line and headers larger than this are refused by uvicorn's HTTP parser (h11).
+MAX_HEADER_BYTES = 16 * 1024
+EXIT_REFUSED = 2
+
+
+def run(settings: Settings, window: Window | None = None) -> int:
+    """Serve until interrupted; 2 (with a message on stderr) when the settings or the port are unusable."""
+    import uvicorn
+
+    from revise.app import create_app
+
+    problem = check(settings)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_REFUSED
+    # The database, its WAL/SHM files and anything else the server creates: the owner's only.
+    os.umask(0o077)
+    try:
+        sockets = bind(settings.host, settings.port)
+    except OSError as error:
+        print(_bind_message(settings, error), file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        db = open_database(settings.db_path)
+        try:
+            drafts.ensure_default(db, settings, window)
+            loaded = consultation_store.count(db)
+        finally:
+            db.close()
+        _configure_logging()
+        print(_("revise is serving on %(url)s/ from the data folder %(data)s (%(count)s consultations).",
+                url=listen_url(settings), data=settings.data_dir.resolve(), count=loaded), flush=True)
+        if settings.public_url != listen_url(settings):
+            print(_("Links, QR codes and notices use the address %(url)s/", url=settings.public_url), flush=True)
+        elif settings.host in ("0.0.0.0", "::", ""):
+            print(_("Set --base-url to the address the public uses: links, QR codes and accepted host names come from it."),
+                  file=sys.stderr)
+        config = uvicorn.Config(
+            create_app(settings),
+            log_level="warning",
+            proxy_headers=False,  # the app reads X-Forwarded-* itself, from trusted proxies only
+            server_header=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            # Beyond this many connections uvicorn answers 503 at once rather than run out of files.
+            limit_concurrency=settings.max_connections,
+        )
+        uvicorn.Server(config).run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+    return 0
+
+
+def check(settings: Settings) -> str | None:
+    """What is wrong with the network settings, in the operator's words, or None."""
+    try:
+        parse_networks(settings.trusted_proxies)
+    except ValueError as error:
+        return _("Not an IP address or network among the trusted proxies: %(value)s", value=str(error))
+    base = urlsplit(settings.public_url)
+    if base.scheme not in ("http", "https") or not base.hostname:
+        return _("The base URL must look like https://consult.example.gov.cn: %(value)s", value=settings.public_url)
+    for name in settings.allowed_hosts:
+        if "*" in name[1:] or (name.startswith("*") and name != "*" and not name.startswith("*.")):
+            return _("A host name may only start with *. as a wildcard: %(value)s", value=name)
+    return None
+
+
+def bind(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for host:port (every address the name resolves to), or OSError."""
+    sockets: list[socket.socket] = []
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        seen = set()
+        for family, kind, proto, _name, address in infos:
+            if (family, address) in seen:
+                continue
+            seen.add((family, address))
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restarts despite TIME_WAIT
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.set_inheritable(True)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def listen_url(settings: Settings) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def _bind_message(settings: Settings, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return _("Port %(port)s on %(host)s is already in use: stop the program using it or choose another port with --port.",
+                 port=settings.port, host=settings.host)
+    return _("Cannot listen on %(host)s port %(port)s: %(reason)s", host=settings.host, port=settings.port,
+             reason=error.strerror or str(error))
+
+
+def _configure_logging() -> None:
+    """revise's one-line notices (a client gone mid-request, a body too slow) go to stderr."""
+    logger = logging.getLogger("revise")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)

@@ -19,6 +19,7 @@ from itertools import chain
 from lxml import etree
 
 from .docx_import import ImportRefused, W, _Package, parse_xml
+from .docx_sanitize import sanitize
 from .docx_runs import (
     Marks,
     edit_paragraph,
@@ -103,7 +104,11 @@ def _repack(zin: zipfile.ZipFile, main: str, xml: bytes) -> bytes:
             clone.compress_type, clone.external_attr = item.compress_type, item.external_attr
             clone.create_system = item.create_system
             zout.writestr(clone, xml if item.filename == main else zin.read(item))
-    return out.getvalue()
+    # Originals are sanitised at import; this catches one stored before that, or a regression.
+    try:
+        return sanitize(out.getvalue())[0]
+    except (ImportRefused, etree.XMLSyntaxError) as exc:
+        raise ExportError("original", f"{type(exc).__name__}: {exc}") from exc
 
 
 class _Writer:

@@ -6,7 +6,7 @@ import io
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
 
 from lxml import etree
@@ -91,6 +91,8 @@ class ImportedDocument:
     blocks: list[ImportedBlock]
     title: str
     skipped_toc: int = 0
+    data: bytes = b""  # the file as stored: the upload less what docx_sanitize removed
+    removed: list = field(default_factory=list)  # docx_sanitize.Removed, what it removed
 
 
 # --- the package: sizes checked before anything is inflated, XML parsed without entities ---
@@ -436,7 +438,13 @@ def import_docx(data: bytes, *, max_bytes: int = 20 * 1024 * 1024,
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             _check_sizes(zf, max_inflated)
-            return _read(_Package(zf))
+        from .docx_sanitize import sanitize  # here: docx_sanitize builds on this module
+
+        clean, removed = sanitize(data)
+        with zipfile.ZipFile(io.BytesIO(clean)) as zf:
+            document = _read(_Package(zf))
+        document.data, document.removed = clean, removed
+        return document
     except ImportRefused:
         raise
     except Exception as exc:  # any other failure on a malformed file: a refusal, with the cause

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from revise import docx_import
+from revise import docx_import, docx_sanitize
 from revise.i18n import N_
 from revise.settings import DEFAULT_DRAFT, DEFAULT_NOTICE, Settings
 from revise.store import audit as audit_store
@@ -71,7 +71,11 @@ def import_draft(
         "closes_at": to_text(window.closes_at),
     }
     with db.atomic():
-        cid = consultation_store.create(db, consultation, filename=filename, data=data)
+        cid = consultation_store.create(db, consultation, filename=filename, data=document.data)
+        if document.removed:  # the file as stored lacks what docx_sanitize took out: say what
+            before, after = docx_sanitize.audit_values(data, document.removed)
+            event = audit_store.event("revise", "document.sanitize", cid, before, after, at=utc_now_text())
+            db.table("audit").insert(dict(event, subject=f"consultation:{cid}"))
         block_store.insert_imported(db, cid, [asdict(b) for b in document.blocks])
     return cid
 

@@ -211,6 +211,7 @@ def test_an_unrevised_export_reads_back_as_the_original_with_every_other_part_by
         data = (shared_dir / "corpus" / "docx" / name).read_bytes()
     else:
         data = DRAFT.read_bytes()
+    data = import_docx(data).data  # as stored: less macros and external links (test_docx_sanitize)
     out = export_docx(data, blocks_of(data), tracked=tracked)
     assert key(out) == key(data)
     main = main_name(data)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from revise import commenting, departments, drafts, reading, triage
+from revise import commenting, departments, docx_sanitize, drafts, reading, triage
 from revise.comment_form import KINDS
 from revise.docx_import import ImportRefused
 from revise.i18n import N_
@@ -93,6 +93,7 @@ def _dashboard_page(request: Request, account: dict, c: dict, errors: dict | Non
         "statuses": STATUSES, "sources": SOURCES, "department_status": departments.STATUS_NAMES,
         "errors": errors or {}, "values": values or {}, "new_link": new_link,
         "window_state": Window.of(c).state(),
+        "removed": _removed_at_import(db, c),
     }, status_code=422 if errors else 200)
 
 
@@ -318,6 +319,12 @@ def _create_consultation(request: Request, form: dict, data: bytes, filename: st
         return render(request, "editor/new.html", {"account": account, "values": form, "errors": errors,
                                                    "params": params}, status_code=422)
     return RedirectResponse(request.url_for("editor_dashboard", slug=form["slug"].strip()).path, status_code=303)
+
+
+def _removed_at_import(db, c: dict) -> list:
+    """What docx_sanitize took out of the uploaded file (shown on the dashboard after upload)."""
+    events = audit_store.of_subject(db, c["id"], f"consultation:{c['id']}")
+    return [r for e in events if e["action"] == "document.sanitize" for r in docx_sanitize.from_audit(e["after"])]
 
 
 routes += [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -13,11 +14,14 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from revise import attachments, drafts
+from revise.i18n import N_
 from revise.ledger import CHANNELS
+from revise.offload import Busy, CpuGate
 from revise.security import RateLimiter, Signer, load_or_create_secret
 from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
 from revise.templating import FragmentCache, make_templates
+from revise.writer import CommentWriter
 from revise.web import anchors, auth, comments, editor, ledger, public, reach, workspace
 from revise.web.clients import ForwardedClient
 from revise.web.middleware import (
@@ -30,6 +34,13 @@ from revise.web.middleware import (
 )
 
 STATIC_DIR = ROOT / "static"
+
+
+def _locked(error: sqlite3.OperationalError) -> bool:
+    """SQLite gave up waiting for another connection's lock (busy_timeout passed)."""
+    return "locked" in str(error) or "busy" in str(error)
+
+
 HTMX = "htmx-2.0.11.min.js"
 
 
@@ -48,13 +59,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
             drafts.ensure_default(db, settings)
         finally:
             db.close()
+        app.state.writer.start()
         yield
+        app.state.writer.stop()
         app.state.connections.close_all()
 
     async def http_error(request: Request, exc: HTTPException):
         return templates.TemplateResponse(
             request, "error.html", {"status": exc.status_code}, status_code=exc.status_code
         )
+
+    def busy(request: Request, exc: Exception):
+        """503 + Retry-After: the database stayed locked, or too much work waits (offload.Busy)."""
+        if isinstance(exc, sqlite3.OperationalError) and not _locked(exc):
+            raise exc
+        message = N_("The server is busy: nothing was recorded. Please try again in a few seconds.")
+        response = templates.TemplateResponse(request, "error.html", {"status": 503, "message": message},
+                                              status_code=503)
+        response.headers["Retry-After"] = str(Busy.retry_after)
+        return response
 
     async def server_error(request: Request, exc: Exception):
         # Answered outside the middleware stack, so the security headers are added here.
@@ -87,14 +110,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                        for path in (*ledger.UPLOAD_PATHS, *comments.UPLOAD_PATHS)),
                        timeout=settings.body_timeout),
         ],
-        exception_handlers={HTTPException: http_error, 500: server_error},
+        exception_handlers={HTTPException: http_error, Busy: busy, sqlite3.OperationalError: busy,
+                            500: server_error},
         lifespan=lifespan,
     )
     auth.install(app)
     app.state.settings = settings
     app.state.templates = templates
     app.state.page_cache = FragmentCache()
-    app.state.connections = ThreadConnections(Path(settings.db_path))
+    app.state.connections = ThreadConnections(Path(settings.db_path), busy_timeout=settings.write_wait)
     app.state.signer = Signer(load_or_create_secret(settings.data_dir))
     app.state.limiter = RateLimiter(settings.comments_per_minute)
+    app.state.preview_limiter = RateLimiter(settings.previews_per_minute)
+    app.state.cpu = CpuGate(workers=1, max_waiting=32)
+    app.state.writer = CommentWriter(settings.db_path, app.state.connections.write_lock,
+                                     wait=settings.write_wait)
     return app

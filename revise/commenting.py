@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -13,6 +14,7 @@ from revise.store import attachments as attachment_store
 from revise.store import audit as audit_store
 from revise.store import comments as comment_store
 from revise.store import departments as department_store
+from revise.store import groups as group_store
 from revise.timeutil import to_text, utc_now
 from revise.window import NOT_YET_OPEN, OPEN, Window
 
@@ -46,20 +48,31 @@ def submit(
     now: datetime | None = None,
     attachment: Attachment | None = None,
 ) -> tuple[dict, bool]:
-    """Record a validated comment; return (comment, created). A reused form token returns the first.
+    """Record a validated comment now, grouped at once; return (comment, created).
 
-    An attachment (already checked by revise.attachments) is stored in the comment's transaction.
+    A reused form token returns the first comment. The web takes comments through
+    revise.writer instead (prepare() + then_web()), which groups them in the background.
     """
+    row = prepare(consultation, block, values, form_token=form_token, department=department, now=now)
+    # Grouped with similar comments in the same transaction; a failure there is logged and
+    # undone alone, the comment is recorded either way.
+    place = grouping.placer(row)
+    return comment_store.insert_once(db, row, then=_with_attachment(place, attachment, row["created_at"]))
+
+
+def prepare(consultation: dict, block: dict | None, values: dict, *, form_token: str,
+            department: dict | None = None, now: datetime | None = None) -> dict:
+    """The row of a validated comment, after the rules: the window is open, the block is the draft's."""
     now = now or utc_now()
     require_open(consultation, now)
     if block is not None and (block["consultation_id"] != consultation["id"] or block.get("deleted")):
         raise Refused(404, N_("This paragraph is not part of the draft."))
-    at = to_text(now)
     if department is None:
         source, status = "public", "published" if consultation["publish_immediately"] else "pending"
     else:
         source, status = "department", "pending"
-    row = {
+    # No audit event: the comment row itself records who sent what and when.
+    return {
         "consultation_id": consultation["id"],
         "block_id": block["id"] if block else None,
         "block_rev": block["rev"] if block else None,
@@ -78,20 +91,25 @@ def submit(
         "anchor_state": "ok" if values["quote"] and values["quote_start"] is not None else None,
         "form_token": form_token,
         "status": status,
-        "created_at": at,
+        "created_at": to_text(now),
     }
-    # No audit event: the comment row itself records who sent what and when.
-    # Grouped with similar comments in the same transaction; a failure there is logged and
-    # undone alone, the comment is recorded either way.
-    place = grouping.placer(row)
+
+
+def then_web(row: dict, attachment: Attachment | None = None) -> Callable[[Database, dict], None]:
+    """What the writer does after inserting a web comment: its attachment, and a place in the grouping queue."""
+    return _with_attachment(group_store.enqueue, attachment, row["created_at"])
+
+
+def _with_attachment(then: Callable[[Database, dict], None], attachment: Attachment | None,
+                     at: str) -> Callable[[Database, dict], None]:
     if attachment is None:
-        return comment_store.insert_once(db, row, then=place)
+        return then
 
-    def place_with_attachment(db: Database, comment: dict) -> None:
+    def both(db: Database, comment: dict) -> None:
         attachment_store.add(db, comment["id"], attachment.row(), at)
-        place(db, comment)
+        then(db, comment)
 
-    return comment_store.insert_once(db, row, then=place_with_attachment)
+    return both
 
 
 def file_no_comment(db: Database, consultation: dict, department: dict, now: datetime | None = None) -> bool:

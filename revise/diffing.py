@@ -11,18 +11,37 @@ from markupsafe import Markup, escape
 EQUAL, INSERT, DELETE = diff_match_patch.DIFF_EQUAL, diff_match_patch.DIFF_INSERT, diff_match_patch.DIFF_DELETE
 
 
+# Diffs of user text are bounded (issue #10): a hostile 20,000-character suggestion must not
+# cost more than a fraction of a second. Past the timeout diff-match-patch returns a coarser but
+# still exact diff; past MAX_CHARS only the common head and tail are found and the middle is one
+# replacement (still exact: applying it gives the new text).
+DIFF_TIMEOUT = 0.25
+MAX_CHARS = 60_000
+
+
 def _engine() -> diff_match_patch:
     engine = diff_match_patch()
-    engine.Diff_Timeout = 1.0  # a block is at most a few thousand characters
+    engine.Diff_Timeout = DIFF_TIMEOUT
     return engine
 
 
 def diff(old: str, new: str) -> list[tuple[int, str]]:
     """Character-level diff with semantic clean-up: readable for Chinese, one char at a time."""
     engine = _engine()
+    if len(old) + len(new) > MAX_CHARS:
+        return _coarse(engine, old, new)
     ops = engine.diff_main(old, new)
     engine.diff_cleanupSemantic(ops)
     return ops
+
+
+def _coarse(engine: diff_match_patch, old: str, new: str) -> list[tuple[int, str]]:
+    """Head and tail in common, the rest one deletion and one insertion (linear time)."""
+    head = engine.diff_commonPrefix(old, new)
+    tail = engine.diff_commonSuffix(old[head:], new[head:])
+    ops = [(EQUAL, old[:head]), (DELETE, old[head:len(old) - tail]), (INSERT, new[head:len(new) - tail]),
+           (EQUAL, old[len(old) - tail:])]
+    return [(op, text) for op, text in ops if text]
 
 
 def diff_html(old: str, new: str, context: int | None = None) -> Markup:

@@ -232,6 +232,37 @@ def place_missing(db: Database, consultation_id: int) -> int:
     return done
 
 
+def drain_queue(db: Database, limit: int) -> int:
+    """Place up to `limit` queued comments in one write transaction; how many left the queue.
+
+    Fingerprints are computed first, outside the write lock. Inside it a comment is placed only
+    if it is still queued (another worker process may have placed it meanwhile). A comment that
+    cannot be placed is logged and left ungrouped (place_missing can try again); it leaves the
+    queue either way, so one bad comment never blocks the others.
+    """
+    prints = []
+    for comment in group_store.queued(db, limit):
+        try:
+            prints.append((comment, fingerprint(comment)))
+        except Exception:
+            log.exception("could not fingerprint comment %s", comment["id"])
+            prints.append((comment, None))
+    if not prints:
+        return 0
+    with writing(db):
+        for comment, found in prints:
+            if not group_store.dequeue(db, comment["id"]) or found is None:
+                continue
+            db.execute("savepoint grouping")
+            try:
+                _place(db, comment, found)
+            except Exception:
+                log.exception("could not group comment %s", comment["id"])
+                db.execute("rollback to grouping")
+            db.execute("release grouping")
+    return len(prints)
+
+
 def placer(row: dict) -> Callable[[Database, dict], None]:
     """The grouping of a comment about to be recorded, for store.comments.insert_once(then=...).
 

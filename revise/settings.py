@@ -30,6 +30,10 @@ class Settings:
     seed_default: bool = os.environ.get("REVISE_SEED_DEFAULT", "1") != "0"
     # Comment submissions allowed per client address per minute (answered 429 beyond).
     comments_per_minute: int = int(os.environ.get("REVISE_COMMENTS_PER_MINUTE", "10"))
+    # Previews of a comment (a diff computed on the server) per client address per minute.
+    previews_per_minute: int = int(os.environ.get("REVISE_PREVIEWS_PER_MINUTE", "30"))
+    # Seconds a comment may wait for the database (another process holding its lock) before 503.
+    write_wait: float = float(os.environ.get("REVISE_WRITE_WAIT", "8"))
     # Largest form body accepted (answered 413 beyond).
     max_form_bytes: int = int(os.environ.get("REVISE_MAX_FORM_BYTES", str(64 * 1024)))
     # Largest attachment (a scanned letter: PDF, PNG or JPEG) to a comment; larger ones are refused.

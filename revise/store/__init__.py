@@ -14,17 +14,17 @@ import sqlite_utils
 from revise.store.schema import migrations
 
 
-def connect(path: Path | str) -> sqlite_utils.Database:
+def connect(path: Path | str, busy_timeout: float = 10.0) -> sqlite_utils.Database:
     """A connection set up the one way revise uses SQLite (WAL, busy timeout, FULL sync)."""
     # isolation_level=None: statements autocommit unless inside db.atomic(), which issues
     # BEGIN/COMMIT itself; so no transaction is ever left open by accident.
-    conn = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA journal_mode = WAL")
     # synchronous=FULL with WAL: a transaction acknowledged to a user survives a power cut,
     # not only a process crash. Measured here it still allows thousands of commits a second.
     db.execute("PRAGMA synchronous = FULL")
-    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     db.execute("PRAGMA foreign_keys = ON")
     return db
 
@@ -54,8 +54,11 @@ def make_private(path: Path) -> None:
 class ThreadConnections:
     """One connection per thread: Starlette runs plain `def` endpoints in a thread pool."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, busy_timeout: float = 10.0):
         self.path = Path(path)
+        # How long a request's write waits for another process's lock (in its worker thread)
+        # before SQLite gives up and the app answers 503 (app.py).
+        self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._all: list[sqlite_utils.Database] = []
         self._lock = threading.Lock()
@@ -66,7 +69,7 @@ class ThreadConnections:
     def get(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = connect(self.path)
+            db = connect(self.path, self.busy_timeout)
             db.write_lock = self.write_lock
             self._local.db = db
             with self._lock:

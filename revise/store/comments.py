@@ -21,20 +21,30 @@ def insert_once(db: Database, row: dict, then: Callable[[Database, dict], None] 
     committed row, and a repeated submission of the same form finds the first one. `then`
     runs after the insert in the same transaction (grouping: one commit, one fsync, not two).
     """
+    with writing(db):
+        return insert_once_in(db, row, then)
+
+
+def insert_once_in(db: Database, row: dict, then: Callable[[Database, dict], None] | None = None) -> tuple[dict, bool]:
+    """insert_once inside a write transaction the caller holds (the writer batches several)."""
+    earlier = first(db, "select * from comments where form_token = ?", [row["form_token"]])
+    if earlier:
+        return earlier, False
     for _ in range(5):  # a receipt code collision (50 bits) is astronomically rare; retry anyway
+        comment = dict(row, receipt=new_receipt())
+        db.execute("savepoint receipt")
         try:
-            with writing(db):
-                earlier = first(db, "select * from comments where form_token = ?", [row["form_token"]])
-                if earlier:
-                    return earlier, False
-                comment = dict(row, receipt=new_receipt())
-                comment["id"] = insert(db, "comments", comment)
-                if then is not None:
-                    then(db, comment)
-            return comment, True
+            comment["id"] = insert(db, "comments", comment)
         except sqlite3.IntegrityError as error:
+            db.execute("rollback to receipt")
+            db.execute("release receipt")
             if "receipt" not in str(error):
                 raise
+            continue
+        db.execute("release receipt")
+        if then is not None:
+            then(db, comment)
+        return comment, True
     raise RuntimeError("could not draw a unique receipt code")
 
 

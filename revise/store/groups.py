@@ -49,6 +49,32 @@ def save(db: Database, cid: int, comment_id: int, signature: bytes | None, keys:
                         [(cid, band, key, comment_id) for band, key in keys])
 
 
+def enqueue(db: Database, comment: dict) -> None:
+    """Put a new comment on the durable queue the writer's grouping drains."""
+    db.execute("insert or ignore into grouping_queue (comment_id, consultation_id) values (?, ?)",
+               [comment["id"], comment["consultation_id"]])
+
+
+def queued(db: Database, limit: int) -> list[dict]:
+    """The oldest queued comments, with what grouping reads of them."""
+    return list(db.query(
+        "select c.id, c.consultation_id, c.block_id, c.kind, c.body, c.suggestion from grouping_queue q "
+        "join comments c on c.id = q.comment_id order by q.comment_id limit ?", [limit]))
+
+
+def dequeue(db: Database, comment_id: int) -> bool:
+    """Take a comment off the queue; False if it was no longer there."""
+    return db.execute("delete from grouping_queue where comment_id = ?", [comment_id]).rowcount > 0
+
+
+def queue_unplaced(db: Database) -> int:
+    """Queue every comment that has no signature row (never placed); how many were added."""
+    return db.execute(
+        "insert or ignore into grouping_queue (comment_id, consultation_id) select c.id, c.consultation_id "
+        "from comments c where not exists (select 1 from comment_signatures s where s.comment_id = c.id)"
+    ).rowcount
+
+
 def unplaced(db: Database, cid: int) -> list[dict]:
     """Comments of a consultation never placed into groups, oldest first."""
     return list(db.query(

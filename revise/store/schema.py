@@ -295,3 +295,20 @@ def m007_signin_throttle(db: Database) -> None:
     # device: the SHA-256 of the device cookie's id when the try carried a valid one.
     db["signin_attempts"].add_column("throttled", int, not_null_default=0)
     db["signin_attempts"].add_column("device", str)
+
+
+@migrations()
+def m008_grouping_queue(db: Database) -> None:
+    # Grouping leaves the request path (issue #11): every comment taken over the web is queued
+    # here in its own transaction, and the writer thread places queued comments when idle. The
+    # queue is durable, so grouping survives restarts; comments never placed so far are queued
+    # once here to catch up.
+    db["grouping_queue"].create(
+        {"comment_id": int, "consultation_id": int},
+        pk="comment_id",
+        foreign_keys=[("comment_id", "comments", "id")],
+    )
+    db.execute(
+        "insert or ignore into grouping_queue (comment_id, consultation_id) select c.id, c.consultation_id "
+        "from comments c where not exists (select 1 from comment_signatures s where s.comment_id = c.id)"
+    )

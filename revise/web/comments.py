@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -167,66 +168,74 @@ def block_thread(request: Request):
 async def submit_comment(request: Request):
     """Preview or record a comment on a block (or on the whole draft).
 
-    This runs on the event loop, not in the thread pool: its SQLite work takes a few hundred
-    microseconds, less than the hand-off to a worker thread, which profiling under load showed
-    to be a fifth of the request's CPU (bench/comment_load.py).
-
-    Where the consultation takes attachments the form is multipart with one file (BodyLimit
-    lets such bodies reach the attachment limit); its text fields keep the form limit here.
+    The checks run on the event loop (a few hundred microseconds, less than a hand-off to a
+    thread); what can take long never does: re-rendering the form with its diffs runs through
+    the CPU gate (revise.offload), and the comment is committed by the writer thread
+    (revise.writer), which waits for SQLite's lock in its place and answers 503 when it stays
+    locked. Where the consultation takes attachments the form is multipart with one file
+    (BodyLimit lets such bodies reach the attachment limit); its text fields keep the form limit.
     """
-    settings = request.app.state.settings
+    state = request.app.state
+    settings = state.settings
     form = await request.form(max_files=1, max_part_size=settings.max_form_bytes)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if sum(len(v.encode()) for v in fields.values()) > settings.max_form_bytes:
         return refuse(request, 413, N_("The text of the form is too long to accept."))
     upload = form.get("attachment")
-    if not hasattr(upload, "read"):
-        return _submit_comment(request, fields)
-    file = await attachments.read_upload(upload, settings.max_attachment_bytes)
-    # Hashing and storing a file of megabytes would hold up the event loop: a worker thread does it.
-    return await _run_sync(request, _submit_comment, request, fields, file)
-
-
-def _submit_comment(request: Request, form: dict, file: tuple[str, bytes] | None = None):
+    file = await attachments.read_upload(upload, settings.max_attachment_bytes) if hasattr(upload, "read") else None
     audience = audience_of(request)
     block = _block_or_404(request, audience)
-    problem = _check_post(request, form)
+    problem = _check_post(request, fields)
     if problem:
         return problem
-    values, errors = comment_form.validate(form, block)
+    values, errors = comment_form.validate(fields, block)
     attachment = None
     if file is not None and audience.consultation["public_attachments"]:  # else a posted file is ignored
-        try:
-            attachment = attachments.check(*file, request.app.state.settings.max_attachment_bytes)
-        except attachments.AttachmentRefused as refused:
+        # Hashing a file of megabytes would hold up the event loop: a worker thread does it.
+        attachment, refused = await run_in_threadpool(_checked_attachment, file, settings.max_attachment_bytes)
+        if refused is not None:
             errors["attachment"] = (refused.message, refused.params)
         values["attachment_again"] = True  # a re-shown form has lost the file: say to choose it again
-    form_token = form.get("form_token") if isinstance(form.get("form_token"), str) else None
-    if not request.app.state.signer.check_form_token(form_token):
+    form_token = fields.get("form_token")
+    if not state.signer.check_form_token(form_token):
         form_token = None
-    wants_preview = form.get("action") == "preview"
+    wants_preview = fields.get("action") == "preview"
     if errors or wants_preview or form_token is None:
+        if wants_preview and not state.preview_limiter.allow(client_address(request)):
+            return refuse(request, 429, N_("Too many previews from your connection in a short time. Please wait a minute and try again."))
         if form_token is None and not errors and not wants_preview:
             errors = {"form": N_("The form had expired: check it and send it again.")}
-        context = thread_context(request, audience, block, values, errors, form_token, preview=True)
         status = 200 if wants_preview and not errors else 422
-        return render(request, "partials/_form.html" if is_htmx(request) else "block.html", context, status)
-    if not request.app.state.limiter.allow(submission_key(request, audience.department)):
+        return await state.cpu.run(_form_again, request, audience, block, values, errors, form_token, status)
+    if not state.limiter.allow(submission_key(request, audience.department)):
         return refuse(request, 429, N_("Too many comments from your connection in a short time. Please wait a minute and send it again."))
-    db = request.app.state.connections.get()
     try:
-        comment, _created = commenting.submit(
-            db, audience.consultation, block, values, form_token=form_token, department=audience.department,
-            attachment=attachment,
-        )
+        row = commenting.prepare(audience.consultation, block, values, form_token=form_token,
+                                 department=audience.department)
     except commenting.Refused as refused:
         return refuse(request, refused.status, refused.message)
+    comment, _created = await state.writer.submit(row, commenting.then_web(row, attachment))
     if is_htmx(request):
         return render(request, "partials/_receipt_box.html", {"comment": comment, "c": audience.consultation,
                                                                "audience": audience, "block": block})
     page = audience.url(request, "page")
     anchor = f"#b-{block['id']}" if block else "#draft-remarks"
     return RedirectResponse(f"{page}?{urlencode({'receipt': comment['receipt']})}{anchor}", status_code=303)
+
+
+def _checked_attachment(file: tuple[str, bytes], limit: int):
+    """(attachment, None) or (None, the refusal)."""
+    try:
+        return attachments.check(*file, limit), None
+    except attachments.AttachmentRefused as refused:
+        return None, refused
+
+
+def _form_again(request: Request, audience: Audience, block: dict | None, values: dict, errors: dict,
+                form_token: str | None, status: int) -> Response:
+    """The form shown again, with its errors or the preview of the change (diffs: off the event loop)."""
+    context = thread_context(request, audience, block, values, errors, form_token, preview=True)
+    return render(request, "partials/_form.html" if is_htmx(request) else "block.html", context, status)
 
 
 def _check_post(request: Request, form: dict) -> Response | None:
@@ -245,8 +254,6 @@ def _client(request: Request) -> str:
 
 
 async def _run_sync(request: Request, fn, *args):
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(fn, *args)
 
 

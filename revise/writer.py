@@ -1,0 +1,193 @@
+"""The comment writer: one thread that commits web submissions, many to a transaction.
+
+Why a thread of its own (issue #10, #11):
+- A submission must never wait on SQLite's lock on the event loop: another process (a backup,
+  an import, a second worker) may hold it for seconds, and the whole site would stall with it.
+  Here the wait happens in this thread; the request awaits a future, bounded, and answers
+  503 + Retry-After when the database stays locked (the form keeps its one-time token, so the
+  resent form finds the comment if it was committed after all: nothing acknowledged is lost,
+  nothing is stored twice).
+- Group commit: with synchronous=FULL every COMMIT is an fsync. Submissions that arrive while
+  one transaction commits are taken together into the next one, each under its own savepoint,
+  so one bad row fails alone. A comment is acknowledged only after its transaction committed.
+- Grouping of similar comments runs here too, when no submission waits: it drains the durable
+  `grouping_queue` that every web submission feeds in its own transaction, so it survives
+  restarts and never delays a receipt by more than one small batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from revise import grouping
+from revise.offload import Busy
+from revise.store import comments as comment_store
+from revise.store import connect, writing
+
+log = logging.getLogger("revise.writer")
+
+MAX_BATCH = 128  # submissions committed together at most
+GROUPING_BATCH = 16  # comments grouped per transaction when the writer is idle
+
+
+@dataclass
+class _Job:
+    row: dict
+    then: Callable[[Database, dict], None] | None
+    deadline: float
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future = field(repr=False)
+
+
+class CommentWriter:
+    """Commits comment rows from one thread; `await submit(row)` gives (comment, created)."""
+
+    def __init__(self, path: Path | str, write_lock: threading.Lock | None = None, *,
+                 wait: float = 8.0, max_waiting: int = 4096, group: bool = True):
+        self.path = Path(path)
+        self.write_lock = write_lock
+        self.wait = wait  # how long a submission may wait for the database before 503
+        self.max_waiting = max_waiting
+        self.group = group
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+
+    # --- the event loop's side -----------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="revise-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._jobs.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    async def submit(self, row: dict, then: Callable[[Database, dict], None] | None = None) -> tuple[dict, bool]:
+        """Commit the comment unless its form token was used already; raises Busy after `wait` seconds."""
+        if self._jobs.qsize() >= self.max_waiting:
+            raise Busy
+        loop = asyncio.get_running_loop()
+        job = _Job(row, then, time.monotonic() + self.wait, loop, loop.create_future())
+        self._jobs.put(job)
+        try:
+            return await asyncio.wait_for(asyncio.shield(job.future), self.wait + 1)
+        except TimeoutError:
+            raise Busy from None
+
+    def wait_idle(self, timeout: float = 30) -> bool:
+        """Block until every queued submission and grouping is done (tests, benches, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._idle.clear()
+            if self._jobs.qsize() == 0 and self._idle.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
+                if self._jobs.qsize() == 0:
+                    return True
+        return False
+
+    # --- the writer thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        db = connect(self.path)
+        # The busy handler sleeps in this thread, never on the event loop; each try is short so
+        # that a job past its deadline is answered soon.
+        db.execute("PRAGMA busy_timeout = 1000")
+        if self.write_lock is not None:
+            db.write_lock = self.write_lock
+        try:
+            while not self._stop.is_set():
+                batch = self._drain(MAX_BATCH)
+                if batch:
+                    self._commit(db, batch)
+                elif self.group and self._group_some(db):
+                    continue
+                else:
+                    self._idle.set()
+                    job = self._jobs.get()
+                    if job is not None:
+                        self._commit(db, [job, *self._drain(MAX_BATCH - 1)])
+        finally:
+            db.close()
+
+    def _drain(self, n: int) -> list[_Job]:
+        jobs = []
+        while len(jobs) < n:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    def _commit(self, db: Database, batch: list[_Job]) -> None:
+        results: list[tuple[_Job, object, BaseException | None]] = []
+        while True:
+            live = [job for job in batch if job.deadline > time.monotonic() and not job.future.cancelled()]
+            for job in batch:
+                if job not in live:
+                    self._answer(job, None, Busy())
+            batch = live
+            if not batch:
+                return
+            try:
+                results = []
+                with writing(db):
+                    for job in batch:
+                        db.execute("savepoint one")
+                        try:
+                            outcome = comment_store.insert_once_in(db, job.row, job.then)
+                            db.execute("release one")
+                            results.append((job, outcome, None))
+                        except Exception as error:  # this row alone fails (after the savepoint)
+                            db.execute("rollback to one")
+                            db.execute("release one")
+                            log.exception("a comment could not be stored")
+                            results.append((job, None, error))
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    for job in batch:
+                        self._answer(job, None, error)
+                    return
+                # Another process holds the write lock: try again until each job's deadline.
+        for job, outcome, error in results:
+            self._answer(job, outcome, error)
+
+    @staticmethod
+    def _answer(job: _Job, outcome, error: BaseException | None) -> None:
+        def settle() -> None:
+            if job.future.done():
+                return
+            if error is not None:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(outcome)
+
+        try:
+            job.loop.call_soon_threadsafe(settle)
+        except RuntimeError:  # the loop has closed (shutdown): nobody is waiting any more
+            pass
+
+    def _group_some(self, db: Database) -> bool:
+        """Place a few queued comments into groups; False when there is nothing to do."""
+        try:
+            return grouping.drain_queue(db, GROUPING_BATCH) > 0
+        except sqlite3.OperationalError as error:
+            log.warning("grouping waits: %s", error)
+            return False

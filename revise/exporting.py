@@ -34,8 +34,8 @@ class Snapshot:
     report: report.Report
 
 
-def snapshot(db: Database, consultation: dict, locale: str = "zh_CN") -> Snapshot:
-    """Everything the exports need, read at one instant."""
+def snapshot(db: Database, consultation: dict, locale: str = "zh_CN", *, public_only: bool = False) -> Snapshot:
+    """Everything the exports need, read at one instant (`public_only`: the report as the public gets it)."""
     with reading(db):
         cid = consultation["id"]
         consultation = consultation_store.by_id(db, cid)
@@ -47,7 +47,7 @@ def snapshot(db: Database, consultation: dict, locale: str = "zh_CN") -> Snapsho
             block["author"] = mark["author_name"] if mark else None
             block["date"] = mark["created_at"] if mark else None
             block["deleted"] = bool(block["deleted"])
-        made = report.build_report(db, consultation, locale)
+        made = report.build_report(db, consultation, locale, public_only=public_only)
     return Snapshot(consultation, original, blocks, made)
 
 

@@ -74,6 +74,7 @@ class Report:
     no_change_departments: list[str]
     generated_at: str  # UTC instant, as stored (also the documents' fixed dates)
     locale: str = DEFAULT_LOCALE
+    withheld: int = 0  # comments counted but not shown (the public report: hidden or never reviewed)
 
     def t(self, message: str, **params: object) -> str:
         """A msgid in the report's language."""
@@ -93,6 +94,9 @@ class Report:
             lines = [self.t(N_("Comments received: %(total)s (public %(public)s, departments %(departments)s); "
                                "adopted %(adopted)s, partly adopted %(partly)s, not adopted %(rejected)s, "
                                "already reflected %(reflected)s."), **params)]
+        if self.withheld:
+            lines.append(self.t(N_("%(n)s of them were not published (withheld or not yet reviewed): they are "
+                                   "counted here, not shown."), n=self.withheld))
         if self.no_change_departments:
             names = self.t(LIST_SEPARATOR).join(self.no_change_departments)
             lines.append(self.t(N_("These departments replied that they have no changes to propose: %(names)s."),
@@ -100,19 +104,28 @@ class Report:
         return lines
 
 
-def build_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, now: str | None = None) -> Report:
-    """Every comment of the consultation with how it was handled, in the draft's order."""
+def build_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, now: str | None = None,
+                 *, public_only: bool = False) -> Report:
+    """Every comment of the consultation with how it was handled, in the draft's order.
+
+    `public_only` is the report as the public gets it (outcome page and its downloads): a
+    comment that was never published — hidden by a moderator, or never reviewed — is counted
+    but has no row, so none of its words (nor a reason quoting them) leave the office.
+    """
     cid = consultation["id"]
     headings = report_store.headings(db, cid)
     comments = report_store.comments(db, cid)
     rows: list[ReportRow] = []
     folded: dict[tuple, ReportRow] = {}
-    public = 0
+    public = withheld = 0
     counts = dict.fromkeys((*DECIDED, PENDING), 0)
     for c in comments:
         key = c["disposition"] if c["disposition"] in DISPOSITIONS else PENDING
         counts[key] += 1
         public += c["source"] != "department"
+        if public_only and c["status"] != "published":
+            withheld += 1
+            continue
         fold = _fold_key(c, key)
         if fold in folded:
             folded[fold].comment_ids.append(c["id"])
@@ -130,7 +143,7 @@ def build_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE,
         title=gettext("Disposition of comments on “%(title)s”", locale, title=consultation["title"]),
         rows=rows, total=len(comments), public=public, departments=len(comments) - public, counts=counts,
         no_change_departments=report_store.no_change_departments(db, cid),
-        generated_at=now or utc_now_text(), locale=locale,
+        generated_at=now or utc_now_text(), locale=locale, withheld=withheld,
     )
 
 

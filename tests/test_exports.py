@@ -9,7 +9,7 @@ from conftest import parse_html
 from test_editor import _comment, sign_in
 
 import server
-from revise import exporting, revising, triage
+from revise import commenting, exporting, revising, triage
 from revise.docx_import import import_docx
 from revise.store import blocks as block_store
 from revise.store import connect
@@ -38,7 +38,9 @@ def revised(db, c):
     revising.edit_row(db, c, row9["id"], cells, base_number=0, author=EDITOR)
     revising.insert_after(db, c, heading["id"], "力争到2024年建成省级创新型城市。", author=EDITOR)
     revising.delete_block(db, c, gone["id"], base_number=0, author=EDITOR, reason="与第一条重复")
-    triage.decide(db, c, [_comment(db, c, None, "整体目标偏高", name="王五")["id"]], "rejected", "目标经过测算", "张编辑")
+    remark = _comment(db, c, None, "整体目标偏高", name="王五")
+    commenting.moderate(db, c, [remark["id"]], True, "editor")  # published: the outcome may quote it
+    triage.decide(db, c, [remark["id"]], "rejected", "目标经过测算", "张编辑")
     return {"para": para, "row9": row9, "gone": gone}
 
 

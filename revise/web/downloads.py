@@ -12,12 +12,13 @@ from revise import docx_export, exporting
 from revise.web.comments import refuse
 
 
-def download(request: Request, consultation: dict, name: str, allowed=exporting.KINDS) -> Response:
+def download(request: Request, consultation: dict, name: str, allowed=exporting.KINDS,
+             public_only: bool = False) -> Response:
     """One export file, made from a consistent snapshot, as an attachment."""
     if name not in allowed:
         raise HTTPException(404)
     db = request.app.state.connections.get()
-    snap = exporting.snapshot(db, consultation, request.scope["state"].get("locale", "zh_CN"))
+    snap = exporting.snapshot(db, consultation, request.scope["state"].get("locale", "zh_CN"), public_only=public_only)
     try:
         data = exporting.render(snap, name)
     except docx_export.ExportError as error:

@@ -110,13 +110,14 @@ def outcome(request: Request):
     rows = revising.redline(db, c)
     return comments.render(request, "outcome.html", {
         "c": c, "rows": rows, "changed": sum(1 for r in rows if r["changed"]),
-        "report": report.build_report(db, c, locale), "files": PUBLIC_FILES,
+        "report": report.build_report(db, c, locale, public_only=True), "files": PUBLIC_FILES,
     })
 
 
 def outcome_file(request: Request):
     """The clean revised plan or the report, once the outcome is published."""
-    return download(request, _published(request), request.path_params["name"], allowed=PUBLIC_FILES)
+    return download(request, _published(request), request.path_params["name"], allowed=PUBLIC_FILES,
+                    public_only=True)
 
 
 routes += [

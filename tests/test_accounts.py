@@ -104,7 +104,7 @@ def test_the_command_line_generates_a_password_prints_it_once_and_it_signs_in(tm
     password = out[-1]
     assert re.fullmatch(r"([2-9a-zA-Z]{4}-){3}[2-9a-zA-Z]{4}", password) and not set(password) & set("01OlI")
     db = connect(data / "revise.db")
-    account, token = accounts.sign_in(db, "wang", password, "cli-test", delay=0)
+    account, token = accounts.sign_in(db, "wang", password, "cli-test")
     assert account["role"] == "admin" and accounts.session_account(db, token)["username"] == "wang"
     assert password not in str(list(db.table("accounts").rows))
 
@@ -117,16 +117,16 @@ def test_the_command_line_reads_a_piped_password_lists_renews_and_disables(tmp_p
     listed = capsys.readouterr().out.splitlines()[-1].split("\t")
     assert listed[:3] == ["zhang", "张编辑", "编辑"] and listed[-1] == "正常"
     db = connect(tmp_path / "d" / "revise.db")
-    _, token = accounts.sign_in(db, "zhang", PASSWORD, "x", delay=0)
+    _, token = accounts.sign_in(db, "zhang", PASSWORD, "x")
     monkeypatch.setattr("sys.stdin", io.StringIO("a new long password\n"))
     assert server.main(["--data", data, "accounts", "password", "zhang"]) == 0
     assert accounts.session_account(db, token) is None  # a new password signs the old sessions out
     with pytest.raises(accounts.SignInRefused):
-        accounts.sign_in(db, "zhang", PASSWORD, "x", delay=0)
-    accounts.sign_in(db, "zhang", "a new long password", "x", delay=0)
+        accounts.sign_in(db, "zhang", PASSWORD, "x")
+    accounts.sign_in(db, "zhang", "a new long password", "x")
     assert server.main(["--data", data, "accounts", "disable", "zhang"]) == 0
     with pytest.raises(accounts.SignInRefused) as refused:
-        accounts.sign_in(db, "zhang", "a new long password", "x", delay=0)
+        accounts.sign_in(db, "zhang", "a new long password", "x")
     assert refused.value.status == 401
     actions = [a for _, a, _ in audit_actions(db)]
     assert actions.count("account.create") == 1 and "account.password" in actions and "account.disable" in actions
@@ -208,55 +208,66 @@ def test_empty_fields_get_their_message_next_to_them(client, db):
     assert page.xpath("//input[@name='username']/@aria-invalid") == ["true"]
 
 
-def test_five_failures_lock_an_account_for_fifteen_minutes_even_for_the_right_password(db):
+def _refused(db, username, password, client, now, **kw):
+    with pytest.raises(accounts.SignInRefused) as refused:
+        accounts.sign_in(db, username, password, client, now=now, **kw)
+    return refused.value
+
+
+def test_failures_slow_one_address_down_and_never_lock_the_account(db):
     make(db)
     start = utc_now()
-    for i in range(5):
-        with pytest.raises(accounts.SignInRefused) as refused:
-            accounts.sign_in(db, "zhang", "wrong password", "10.0.0.1", now=start + timedelta(seconds=i), delay=0)
-        assert refused.value.status == 401
-    with pytest.raises(accounts.SignInRefused) as refused:
-        accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.2", now=start + timedelta(minutes=10), delay=0)
-    assert refused.value.status == 429 and refused.value.message == accounts.THROTTLED
-    make(db, "lisi", name="李编辑")  # other accounts are not locked
-    accounts.sign_in(db, "lisi", PASSWORD, "10.0.0.1", now=start + timedelta(minutes=10), delay=0)
-    account, _ = accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.2", now=start + timedelta(minutes=15, seconds=5), delay=0)
+    for _ in range(3):  # three free failures for (zhang, 10.0.0.1), then a wait of 1 s
+        assert _refused(db, "zhang", "wrong password", "10.0.0.1", start).status == 401
+    refused = _refused(db, "zhang", PASSWORD, "10.0.0.1", start)  # too soon: even the right password waits
+    assert refused.status == 429 and refused.retry_after == 1 and refused.message == accounts.THROTTLED
+    account, _ = accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.2", now=start)  # the owner elsewhere is not locked
+    assert account["username"] == "zhang"
+    make(db, "lisi", name="李编辑")  # nor other accounts from the same address
+    accounts.sign_in(db, "lisi", PASSWORD, "10.0.0.1", now=start)
+    account, _ = accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.1", now=start + timedelta(seconds=1))
     assert account["username"] == "zhang"
 
 
-def test_a_locked_account_is_answered_429_on_the_page(client, db):
+def test_a_throttled_try_is_answered_429_with_retry_after_on_the_page(client, db):
     make(db)
-    for _ in range(5):
-        with pytest.raises(accounts.SignInRefused):
-            accounts.sign_in(db, "zhang", "wrong password", "10.0.0.9", delay=0)
+    now = utc_now()
+    for k in range(10):  # ten failures from the test client's address, 16 minutes apart (never refused)
+        at = now - timedelta(minutes=16 * (9 - k))
+        assert _refused(db, "zhang", "wrong password", "testclient", at).status == 401
     response = sign_in(client)
     assert response.status_code == 429
-    assert "15 分钟" in parse_html(response.text).xpath("string(//form//p[@role='alert'])")
-    assert "ed" not in client.cookies
+    assert 60 < int(response.headers["retry-after"]) <= 2 ** 7  # the 10th failure: 2⁷ s
+    assert "分钟后再试" in parse_html(response.text).xpath("string(//form//p[@role='alert'])")
+    assert "ed" not in client.cookies and "device" not in client.cookies
 
 
 def test_a_successful_sign_in_clears_the_account_count_but_not_the_client_count(db):
     make(db)
     now = utc_now()
-    for _ in range(2):
-        for _ in range(4):
-            with pytest.raises(accounts.SignInRefused):
-                accounts.sign_in(db, "zhang", "wrong password", "10.0.0.1", now=now, delay=0)
-        accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.1", now=now, delay=0)
+    for _ in range(5):  # 3 failures then the right password, five times: never refused
+        for _ in range(3):
+            assert _refused(db, "zhang", "wrong password", "10.0.0.1", now).status == 401
+        now += timedelta(seconds=1)
+        accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.1", now=now)
+    for i in range(5):  # the address's 16th to 20th failures, on other names
+        assert _refused(db, f"guess{i}", "wrong password", "10.0.0.1", now).status == 401
+    assert _refused(db, "zhang", PASSWORD, "10.0.0.1", now).status == 429
+    account, token = accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.1", now=now + timedelta(seconds=1))
+    assert account["username"] == "zhang" and accounts.session_account(db, token)["username"] == "zhang"
 
 
-def test_twenty_failures_from_one_client_refuse_every_account_from_it(db):
+def test_twenty_failures_from_one_client_slow_every_account_from_it(db):
     make(db)
     now = utc_now()
     for i in range(20):
-        with pytest.raises(accounts.SignInRefused) as refused:
-            accounts.sign_in(db, f"guess{i % 5}", "wrong password", "10.0.0.66", now=now, delay=0)
-        assert refused.value.status == 401
-    with pytest.raises(accounts.SignInRefused) as refused:
-        accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.66", now=now, delay=0)
-    assert refused.value.status == 429
-    accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.7", now=now, delay=0)  # another client may
-    assert db.table("signin_attempts").count == 21  # the refused try checked no password
+        assert _refused(db, f"guess{i}", "wrong password", "10.0.0.66", now).status == 401
+    refused = _refused(db, "zhang", PASSWORD, "10.0.0.66", now)
+    assert refused.status == 429 and refused.retry_after == 1
+    accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.7", now=now)  # another client may
+    accounts.sign_in(db, "zhang", PASSWORD, "10.0.0.66", now=now + timedelta(seconds=1))  # and this one, later
+    rows = list(db.query("select ok, throttled from signin_attempts"))
+    assert len(rows) == 23 and sum(r["throttled"] for r in rows) == 1  # the refused try is recorded too
 
 
 @pytest.mark.parametrize("target", ["https://evil.example", "//evil.example/editor", "/\\evil.example",
@@ -313,8 +324,8 @@ def test_an_editor_is_refused_an_administrators_page_with_403(client, db):
 def test_a_session_older_than_twelve_hours_is_anonymous(client, db):
     make(db)
     past = utc_now() - timedelta(hours=12, seconds=1)
-    _, old = accounts.sign_in(db, "zhang", PASSWORD, "x", now=past, delay=0)
-    _, fresh = accounts.sign_in(db, "zhang", PASSWORD, "x", now=past + timedelta(hours=1), delay=0)
+    _, old = accounts.sign_in(db, "zhang", PASSWORD, "x", now=past)
+    _, fresh = accounts.sign_in(db, "zhang", PASSWORD, "x", now=past + timedelta(hours=1))
     assert accounts.session_account(db, old) is None and accounts.session_account(db, fresh) is not None
     secret = client.app.state.signer.secret
     client.cookies.set("ed", auth.cookie_value(secret, old))
@@ -325,6 +336,6 @@ def test_a_session_older_than_twelve_hours_is_anonymous(client, db):
 
 def test_a_cookie_with_a_wrong_signature_is_ignored(client, db):
     make(db)
-    _, token = accounts.sign_in(db, "zhang", PASSWORD, "x", delay=0)
+    _, token = accounts.sign_in(db, "zhang", PASSWORD, "x")
     client.cookies.set("ed", f"{token}.{'0' * 32}")
     assert client.get("/editor", follow_redirects=False).status_code == 303

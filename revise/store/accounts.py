@@ -1,6 +1,8 @@
-"""Editor accounts, their sessions (by the hash of the token) and the record of sign-in attempts."""
+"""Editor accounts, their sessions (by the hash of the token), the record of sign-in attempts and the throttle."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlite_utils import Database
 
@@ -50,40 +52,58 @@ def _end_sessions(db: Database, account_id: int, at: str) -> None:
     )
 
 
-def start_attempt(db: Database, username: str, client: str, at: str, since: str,
-                  per_account: int, per_client: int) -> int | None:
-    """Record a sign-in attempt as undecided; None (nothing recorded) if the throttle refuses it.
+def start_attempt(db: Database, attempt: dict, keys: list[str], forget_before: str,
+                  refused_until: Callable[[str, int, str], str | None]) -> tuple[int | None, str | None]:
+    """Record a sign-in attempt: (its id, None) if the throttle lets it through, else (None, until when).
 
-    The count and the insert are one write transaction, so parallel guesses cannot all
-    slip under the limit before any of them is recorded. An undecided attempt counts as
-    a failure until it is decided.
+    `keys` are the throttle buckets the attempt counts in; `refused_until(key, failures, last_at)`
+    says until when a bucket refuses tries (None: it does not). The check, the count and the
+    insert are one write transaction, so parallel guesses cannot all slip under a limit before
+    any is counted: an attempt counts as a failure in its buckets from the moment it starts
+    (succeed_attempt takes it back). A refused try is recorded (throttled) and counts nowhere.
     """
     with writing(db):
-        counts = first(
-            db,
-            "select (select count(*) from signin_attempts where username = ? and at > ? and ok is not 1"
-            "  and id > coalesce((select max(id) from signin_attempts"
-            "                     where username = ? and at > ? and ok = 1), 0)) as by_account,"
-            " (select count(*) from signin_attempts where client = ? and at > ? and ok is not 1) as by_client",
-            [username, since, username, since, client, since],
-        )
-        if counts["by_account"] >= per_account or counts["by_client"] >= per_client:
-            return None
-        return insert(db, "signin_attempts", {"at": at, "username": username, "client": client, "ok": None})
+        db.execute("delete from signin_throttle where last_at < ?", [forget_before])
+        marks = ", ".join("?" for _ in keys)
+        buckets = db.query(f"select key, failures, last_at from signin_throttle where key in ({marks})", keys)
+        waits = [until for b in buckets if (until := refused_until(b["key"], b["failures"], b["last_at"]))]
+        if waits:
+            insert(db, "signin_attempts", dict(attempt, ok=0, throttled=1))
+            return None, max(waits)
+        for key in keys:
+            db.execute(
+                "insert into signin_throttle (key, failures, last_at) values (?, 1, ?)"
+                " on conflict(key) do update set failures = failures + 1, last_at = excluded.last_at",
+                [key, attempt["at"]],
+            )
+        return insert(db, "signin_attempts", dict(attempt, ok=None)), None
 
 
 def fail_attempt(db: Database, attempt_id: int, audit: dict) -> None:
-    """Mark an attempt as failed, with its audit event."""
+    """Mark an attempt as failed, with its audit event (its buckets counted it when it started)."""
     with writing(db):
         db.execute("update signin_attempts set ok = 0 where id = ?", [attempt_id])
         insert(db, "audit", audit)
 
 
-def succeed_attempt(db: Database, attempt_id: int, session: dict, audit: dict,
-                    new_hash: str | None = None) -> None:
-    """Mark an attempt as successful and open its session (and upgrade an outdated hash)."""
+def succeed_attempt(db: Database, attempt_id: int, session: dict, audit: dict, cleared: list[str],
+                    taken_back: list[str], new_hash: str | None = None,
+                    ended_token_hash: str | None = None) -> None:
+    """Mark an attempt as successful and open its session (and upgrade an outdated hash).
+
+    The buckets in `cleared` start again from nothing; those in `taken_back` forget only this
+    attempt (a success does not excuse a client's failures on other accounts). A session the
+    browser still held (`ended_token_hash`) is signed out: one browser, one session.
+    """
     with writing(db):
         db.execute("update signin_attempts set ok = 1 where id = ?", [attempt_id])
+        if cleared:
+            db.execute(f"delete from signin_throttle where key in ({', '.join('?' for _ in cleared)})", cleared)
+        for key in taken_back:
+            db.execute("update signin_throttle set failures = max(failures - 1, 0) where key = ?", [key])
+        if ended_token_hash:
+            db.execute("update editor_sessions set signed_out_at = ? where token_hash = ? and signed_out_at is null",
+                       [session["created_at"], ended_token_hash])
         insert(db, "editor_sessions", session)
         if new_hash:
             db.execute("update accounts set password_hash = ? where id = ?", [new_hash, session["account_id"]])

@@ -1,15 +1,25 @@
 """Editor sign-in and sign-out, the session cookie, and require(): the check every editor route starts with.
 
 The cookie "ed" holds the session token and an HMAC of it (forged cookies are refused
-before any database lookup); the database keeps only the token's SHA-256.
+before any database lookup); the database keeps only the token's SHA-256. Signing in or out
+also gives the visitor a new session id (and so a new CSRF token).
+
+The device cookie "device" is given to a browser once it has signed in as a user name: a
+random id, the user name and an HMAC of both. A later sign-in as that name from that browser
+counts in the throttle's own bucket for the device, not the address's (see revise.accounts):
+an attacker guessing from elsewhere, or from the same office address, never slows it down.
+It is kept for a year, sent only to the sign-in page, HttpOnly, SameSite=Lax, Secure over https.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
+from babel.dates import format_timedelta
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,13 +27,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import NoMatchFound, Route
 
 from revise import accounts
-from revise.i18n import N_
+from revise.i18n import N_, babel_locale
 from revise.store import consultations as consultation_store
 from revise.web.comments import _check_post, _client, _run_sync, is_htmx, refuse, render
+from revise.web.middleware import VisitorSession
 from revise.window import Window
 
 COOKIE = "ed"
 MAX_AGE = accounts.SESSION_HOURS * 3600
+DEVICE_COOKIE = "device"
+DEVICE_MAX_AGE = 365 * 24 * 3600
 HOME = "/editor"
 
 
@@ -59,6 +72,26 @@ def _session_token(request: Request) -> str | None:
     if not token or len(value) > 200 or not hmac.compare_digest(_mac(request.app.state.signer.secret, token), mac):
         return None
     return token
+
+
+def _device_mac(secret: bytes, device: str, username: str) -> str:
+    return hmac.new(secret, f"device\x1f{device}\x1f{username}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def device_cookie_value(secret: bytes, username: str) -> str:
+    """What a new device cookie holds: a random device id, its HMAC with the user name, the user name."""
+    device = secrets.token_urlsafe(18)
+    return f"{device}.{_device_mac(secret, device, username)}.{username}"
+
+
+def _device(request: Request, username: str) -> str | None:
+    """The id of the browser's device cookie if it is ours and was given for this user name."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    device, _, rest = value.partition(".")
+    mac, _, name = rest.partition(".")
+    if not device or len(value) > 200 or not value.isascii() or name != username.strip().lower():
+        return None
+    return device if hmac.compare_digest(_device_mac(request.app.state.signer.secret, device, name), mac) else None
 
 
 def current_account(request: Request) -> dict | None:
@@ -126,6 +159,13 @@ def _form_page(request: Request, next_path: str, values: dict | None = None, err
     }, status_code)
 
 
+def _wait_text(request: Request, seconds: int) -> str:
+    """A wait in the visitor's language, rounded up: "15秒钟", "3 minutes"."""
+    wait = timedelta(seconds=seconds) if seconds < 60 else timedelta(minutes=-(-seconds // 60))
+    locale = babel_locale(request.scope.get("state", {}).get("locale", "zh_CN"))
+    return format_timedelta(wait, threshold=1, add_direction=False, format="long", locale=locale)
+
+
 def sign_in_page(request: Request):
     """The sign-in form; someone already signed in goes straight on."""
     next_path = safe_next(request.query_params.get("next"))
@@ -162,13 +202,24 @@ def _sign_in_post(request: Request, form: dict):
     if errors:
         return _form_page(request, next_path, values, errors, 422)
     db = request.app.state.connections.get()
+    secret = request.app.state.signer.secret
     try:
-        _account, token = accounts.sign_in(db, username, password, _client(request))
+        account, token = accounts.sign_in(db, username, password, _client(request),
+                                          device=_device(request, username), previous_token=_session_token(request))
     except accounts.SignInRefused as refused:
-        return _form_page(request, next_path, values, {"form": refused.message}, refused.status)
+        if refused.retry_after is None:
+            return _form_page(request, next_path, values, {"form": refused.message}, refused.status)
+        error = (refused.message, {"wait": _wait_text(request, refused.retry_after)})
+        response = _form_page(request, next_path, values, {"form": error}, refused.status)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
+    VisitorSession.rotate(request.scope)  # a new session id, and with it a new CSRF token
+    https = request.url.scheme == "https"
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(COOKIE, cookie_value(request.app.state.signer.secret, token), max_age=MAX_AGE, path="/",
-                        secure=request.url.scheme == "https", httponly=True, samesite="strict")
+    response.set_cookie(COOKIE, cookie_value(secret, token), max_age=MAX_AGE, path="/",
+                        secure=https, httponly=True, samesite="strict")
+    response.set_cookie(DEVICE_COOKIE, device_cookie_value(secret, account["username"]), max_age=DEVICE_MAX_AGE,
+                        path=request.url_for("sign_in").path, secure=https, httponly=True, samesite="lax")
     return response
 
 
@@ -178,13 +229,14 @@ async def sign_out(request: Request):
 
 
 def _sign_out(request: Request, form: dict):
-    """End the session in the database (a replayed cookie is then useless) and drop the cookie."""
+    """End the session in the database (a replayed cookie is then useless), drop the cookie, renew the session id."""
     problem = _check_post(request, form)
     if problem:
         return problem
     token = _session_token(request)
     if token:
         accounts.sign_out(request.app.state.connections.get(), token)
+    VisitorSession.rotate(request.scope)
     response = RedirectResponse(sign_in_path(request, signed_out="1"), status_code=303)
     response.delete_cookie(COOKIE, path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict")
     return response

@@ -3,6 +3,8 @@ the visitor session and the limits on request bodies."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 import secrets
@@ -132,7 +134,7 @@ class AllowedHosts:
     def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...]):
         self.app = app
         self.exact = {name.lower() for name in allowed_hosts if not name.startswith("*")}
-        self.suffixes = tuple(name.lower()[1:] for name in allowed_hosts if name.startswith("*.") )
+        self.suffixes = tuple(name.lower()[1:] for name in allowed_hosts if name.startswith("*."))
         self.any = "*" in allowed_hosts
 
     def allows(self, host_header: str) -> bool:
@@ -161,26 +163,64 @@ SESSION_COOKIE = "sid"
 
 
 class VisitorSession:
-    """Gives every visitor a random session id (cookie "sid") that CSRF tokens are bound to."""
+    """Gives every visitor a session id (cookie "sid") that CSRF tokens are bound to.
+
+    Only the server issues ids: an id is a random part and an HMAC of it with the app's secret
+    (app.state.signer), so an id a client made up is replaced by a fresh one before the app sees
+    it. rotate() gives the visitor a new id at sign-in and sign-out (issue #10): the CSRF tokens of
+    the old id stop working, and an id planted in a browser before sign-in is worth nothing after.
+    """
 
     def __init__(self, app: ASGIApp):
         self.app = app
+
+    @staticmethod
+    def _secret(scope: Scope) -> bytes:
+        return scope["app"].state.signer.secret
+
+    @staticmethod
+    def _mac(secret: bytes, nonce: str) -> str:
+        return hmac.new(secret, b"visitor-session\x1f" + nonce.encode(), hashlib.sha256).hexdigest()[:32]
+
+    @classmethod
+    def issue(cls, secret: bytes) -> str:
+        """A new session id: 192 random bits and their HMAC."""
+        nonce = secrets.token_urlsafe(24)
+        return f"{nonce}.{cls._mac(secret, nonce)}"
+
+    @classmethod
+    def issued(cls, secret: bytes, value: str) -> bool:
+        """Whether this server issued the session id (a forged or foreign one is not)."""
+        nonce, _, mac = value.partition(".")
+        if not (len(nonce) == 32 and len(mac) == 32 and value.isascii()):
+            return False
+        return hmac.compare_digest(cls._mac(secret, nonce), mac)
+
+    @classmethod
+    def rotate(cls, scope: Scope) -> str:
+        """Give the visitor a new session id with this answer; the old one no longer passes CSRF checks."""
+        state = scope["state"]
+        state["session_id"], state["new_session_id"] = None, cls.issue(cls._secret(scope))
+        return state["new_session_id"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        secret = self._secret(scope)
         existing = _cookie(scope, SESSION_COOKIE) or ""
-        valid = 20 <= len(existing) <= 64 and existing.replace("-", "").replace("_", "").isalnum()
-        session_id = existing if valid else secrets.token_urlsafe(24)
-        scope.setdefault("state", {})["session_id"] = session_id if valid else None
-        scope["state"]["new_session_id"] = None if valid else session_id
+        valid = self.issued(secret, existing)
+        state = scope.setdefault("state", {})
+        state["session_id"] = existing if valid else None
+        state["new_session_id"] = None if valid else self.issue(secret)
         secure = "; Secure" if scope.get("scheme") == "https" else ""
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and not valid:
+            # Read at the start of the answer: the app may have rotated the id meanwhile.
+            if message["type"] == "http.response.start" and state.get("new_session_id"):
                 MutableHeaders(scope=message).append(
-                    "set-cookie", f"{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Lax{secure}"
+                    "set-cookie",
+                    f"{SESSION_COOKIE}={state['new_session_id']}; Path=/; HttpOnly; SameSite=Lax{secure}",
                 )
             await send(message)
 

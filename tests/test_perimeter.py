@@ -28,10 +28,8 @@ BASE = "https://consult.example.gov.cn"
 
 
 def started(settings, **changes) -> TestClient:
-    """A test client on an app with some settings changed (the caller closes it)."""
-    client = TestClient(create_app(settings.with_(**changes)))
-    client.__enter__()
-    return client
+    """A test client on an app with some settings changed (use it in a with block)."""
+    return TestClient(create_app(settings.with_(**changes)))
 
 
 @pytest.fixture
@@ -58,9 +56,8 @@ def test_the_client_is_the_rightmost_hop_that_is_not_a_trusted_proxy(header, exp
 
 
 def test_forwarded_for_from_an_untrusted_peer_does_not_dodge_the_rate_limit(settings, client, db):
-    limited = started(settings, comments_per_minute=2)
-    statuses = [_post(limited, db, f"第{i}条", f"203.0.113.{i}") for i in range(3)]
-    limited.__exit__(None, None, None)
+    with started(settings, comments_per_minute=2) as limited:
+        statuses = [_post(limited, db, f"第{i}条", f"203.0.113.{i}") for i in range(3)]
     assert statuses == [303, 303, 429]
 
 
@@ -88,29 +85,27 @@ def test_forwarded_proto_https_from_the_trusted_proxy_makes_the_session_cookie_s
     one, _ = behind_proxy
     one.headers["X-Forwarded-Proto"] = "https"
     assert "Secure" in one.get("/c/nanchong-2022").headers["set-cookie"]
-    stranger = started(settings)  # the same header from an untrusted peer changes nothing
-    response = stranger.get("/c/nanchong-2022", headers={"X-Forwarded-Proto": "https"})
-    stranger.__exit__(None, None, None)
+    with started(settings) as stranger:  # the same header from an untrusted peer changes nothing
+        response = stranger.get("/c/nanchong-2022", headers={"X-Forwarded-Proto": "https"})
     assert "Secure" not in response.headers["set-cookie"]
 
 
 def test_a_departments_submissions_are_limited_per_link_not_per_office_address(settings, client, db):
     c = consultation_store.by_slug(db, "nanchong-2022")
     link = "/d/" + departments.add(db, c, "市发展改革委", "test")[1]
-    limited = started(settings, comments_per_minute=2)
-    block = block_with(db, "南充历史底蕴深厚")
+    with started(settings, comments_per_minute=2) as limited:
+        block = block_with(db, "南充历史底蕴深厚")
 
-    def from_department(i):
-        page = parse_html(limited.get(f"{link}/b/{block['id']}").text)
-        (form,) = page.xpath("//form[contains(@class,'comment-form')]")
-        hidden = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
-        data = {**hidden, "kind": "remark", "body": f"部门意见{i}", "action": "submit"}
-        return limited.post(form.get("action"), data=data, follow_redirects=False).status_code
+        def from_department(i):
+            page = parse_html(limited.get(f"{link}/b/{block['id']}").text)
+            (form,) = page.xpath("//form[contains(@class,'comment-form')]")
+            hidden = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
+            data = {**hidden, "kind": "remark", "body": f"部门意见{i}", "action": "submit"}
+            return limited.post(form.get("action"), data=data, follow_redirects=False).status_code
 
-    department = [from_department(i) for i in range(3)]
-    # a resident at the same office address is not held back by the department's quota
-    resident = comment(limited, block, body="居民意见").status_code
-    limited.__exit__(None, None, None)
+        department = [from_department(i) for i in range(3)]
+        # a resident at the same office address is not held back by the department's quota
+        resident = comment(limited, block, body="居民意见").status_code
     assert department == [303, 303, 429] and resident == 303
 
 
@@ -125,36 +120,32 @@ def test_a_request_for_another_host_name_is_refused_with_400(client):
 
 
 def test_localhost_is_served_by_default_and_only_the_configured_names_otherwise(settings, client):
-    default = started(settings)
-    assert default.get("/c/nanchong-2022", headers={"Host": "localhost:8000"}).status_code == 200
-    assert default.get("/c/nanchong-2022", headers={"Host": "[::1]:8000"}).status_code == 200
-    default.__exit__(None, None, None)
-    named = started(settings, base_url=BASE, allowed_hosts=("*.example.org",))
-    assert named.get("/", headers={"Host": "consult.example.gov.cn"}).status_code == 200
-    assert named.get("/", headers={"Host": "www.example.org"}).status_code == 200
-    assert named.get("/", headers={"Host": "localhost"}).status_code == 400
-    named.__exit__(None, None, None)
+    with started(settings) as default:
+        assert default.get("/c/nanchong-2022", headers={"Host": "localhost:8000"}).status_code == 200
+        assert default.get("/c/nanchong-2022", headers={"Host": "[::1]:8000"}).status_code == 200
+    with started(settings, base_url=BASE, allowed_hosts=("*.example.org",)) as named:
+        assert named.get("/", headers={"Host": "consult.example.gov.cn"}).status_code == 200
+        assert named.get("/", headers={"Host": "www.example.org"}).status_code == 200
+        assert named.get("/", headers={"Host": "localhost"}).status_code == 400
 
 
 def test_qr_code_notice_and_department_link_use_the_base_url_whatever_the_host_header(settings, client, db):
-    site = started(settings, base_url=BASE + "/", allowed_hosts=("alias.example.gov.cn",))
-    site.headers["Host"] = "alias.example.gov.cn"
-    expected = f"{BASE}/c/nanchong-2022"
-    assert site.get("/c/nanchong-2022/qr.svg").content == qr_svg(expected)
-    notice = parse_html(site.get("/c/nanchong-2022/notice").text)
-    assert notice.xpath("string(//p[@class='page-link'])") == expected
-    sign_in(site, db, "boss", "admin", "管理员")
-    csrf = csrf_of(site, "/editor/c/nanchong-2022")
-    page = parse_html(site.post("/editor/c/nanchong-2022/departments", data={"csrf": csrf, "name": "市财政局"}).text)
-    site.__exit__(None, None, None)
+    with started(settings, base_url=BASE + "/", allowed_hosts=("alias.example.gov.cn",)) as site:
+        site.headers["Host"] = "alias.example.gov.cn"
+        expected = f"{BASE}/c/nanchong-2022"
+        assert site.get("/c/nanchong-2022/qr.svg").content == qr_svg(expected)
+        notice = parse_html(site.get("/c/nanchong-2022/notice").text)
+        assert notice.xpath("string(//p[@class='page-link'])") == expected
+        sign_in(site, db, "boss", "admin", "管理员")
+        csrf = csrf_of(site, "/editor/c/nanchong-2022")
+        page = parse_html(site.post("/editor/c/nanchong-2022/departments", data={"csrf": csrf, "name": "市财政局"}).text)
     assert page.xpath("string(//code[@class='link'])").startswith(f"{BASE}/d/")
 
 
 def test_hsts_is_sent_only_when_the_base_url_is_https(settings, client):
     assert "strict-transport-security" not in client.get("/").headers
-    secure = started(settings, base_url=BASE, allowed_hosts=("testserver",))
-    assert secure.get("/").headers["strict-transport-security"].startswith("max-age=")
-    secure.__exit__(None, None, None)
+    with started(settings, base_url=BASE, allowed_hosts=("testserver",)) as secure:
+        assert secure.get("/").headers["strict-transport-security"].startswith("max-age=")
 
 
 def test_an_answer_that_sets_a_cookie_is_never_publicly_cacheable(client):

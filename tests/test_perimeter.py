@@ -204,7 +204,8 @@ def test_the_draft_upload_refuses_anyone_but_an_administrator_before_reading_the
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """revise under uvicorn as `server.py serve` starts it, a body timeout of 1 s, its log kept."""
-    server = LoggedServer(tmp_path_factory.mktemp("perimeter") / "data", REVISE_BODY_TIMEOUT="1", **CHINESE)
+    server = LoggedServer(tmp_path_factory.mktemp("perimeter") / "data", REVISE_BODY_TIMEOUT="1",
+                          REVISE_COMMENTS_PER_MINUTE="2", **CHINESE)
     yield server
     server.stop()
     server.log_file.close()
@@ -238,6 +239,25 @@ def _answer(sock: socket.socket) -> bytes:
     while len(body) < length and (chunk := sock.recv(65536)):
         body += chunk
     return head + b"\r\n\r\n" + body
+
+
+def test_under_uvicorn_a_forwarded_for_header_from_loopback_is_not_believed(server):
+    """uvicorn's own default would believe it from 127.0.0.1; revise starts it with that off."""
+    import httpx2 as httpx
+
+    statuses = []
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        page = parse_html(browser.get("/c/nanchong-2022/remarks").text)
+        (form,) = page.xpath("//form[contains(@class,'comment-form')]")
+        hidden = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
+        for i in range(3):
+            data = {**hidden, "kind": "remark", "body": f"意见{i}", "action": "submit"}
+            if i:  # a fresh one-time form token for each comment
+                data["form_token"] = parse_html(browser.get("/c/nanchong-2022/remarks").text).xpath(
+                    "string(//form[contains(@class,'comment-form')]//input[@name='form_token']/@value)")
+            statuses.append(browser.post(form.get("action"), data=data,
+                                         headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code)
+    assert statuses == [303, 303, 429]
 
 
 def test_a_body_that_trickles_in_is_cut_off_with_408(server):

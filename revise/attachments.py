@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 from revise.i18n import N_
+from revise.textclean import clean_name as clean_text_name
 
 # (magic bytes, media type, the extensions such a file may be named with, a name for messages)
 KINDS = (
@@ -24,8 +24,9 @@ KINDS = (
 EXTENSIONS = {ext: kind for _, _, exts, kind in KINDS for ext in exts}
 ACCEPT = ".pdf,.png,.jpg,.jpeg"  # the file input's hint to the browser; the check is below
 NAME_MAX = 200
-# Control characters and the characters Windows forbids in names: the name goes into a header.
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f"<>:|?*\\/]')
+# The characters Windows forbids in names (the name goes into a header); control characters,
+# noncharacters, bidi controls and zero-width characters are textclean's to remove.
+_UNSAFE = re.compile(r'["<>:|?*\\/]')
 
 
 class AttachmentRefused(Exception):
@@ -54,9 +55,10 @@ class Attachment:
 
 
 def clean_name(filename: str) -> str:
-    """The file's own name: no folders (old browsers send C:\\fakepath\\…), no control characters."""
-    name = PureWindowsPath(PurePosixPath(filename or "").name).name
-    name = _UNSAFE.sub("", unicodedata.normalize("NFC", name)).strip(" .")
+    """The file's own name: no folders (old browsers send C:\\fakepath\\…), no control characters,
+    nothing that disguises it (a right-to-left override shows "gpj.exe" as "exe.jpg")."""
+    name = PureWindowsPath(PurePosixPath(filename if isinstance(filename, str) else "").name).name
+    name = _UNSAFE.sub("", clean_text_name(name)).strip(" .")
     if len(name) > NAME_MAX:  # keep the extension, which the check below reads
         stem, dot, ext = name.rpartition(".")
         name = stem[: NAME_MAX - len(ext) - 1] + dot + ext if dot and len(ext) <= 10 else name[:NAME_MAX]

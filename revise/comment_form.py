@@ -1,11 +1,14 @@
-"""The comment form: one function that cleans and validates it, returning (values, errors)."""
+"""The comment form: one function that cleans and validates it, returning (values, errors).
+
+The cleaning itself is textclean's, the one text boundary of revise (issue #10).
+"""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from revise.i18n import N_
+from revise.textclean import clean_name, clean_text
 
 KINDS = {
     "edit": N_("Change the wording"),
@@ -23,23 +26,6 @@ QUOTE_MAX = 500
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 # Mobile 13800138000 (+86 allowed), or a landline with area code: 0817-2223280, 0817—2223280.
 PHONE_RE = re.compile(r"^(?:\+?86[ -]?)?(?:1[3-9]\d{9}|0\d{2,3}[ \-—–]?\d{7,8}(?:[ \-—–]?\d{1,5})?)$")
-# Control characters except tab and newline; also the Unicode line/paragraph separators.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
-
-
-def clean(value: object, keep_tabs: bool = False) -> str:
-    """NFC-normalised text without control characters, line ends as \\n, outer spaces trimmed.
-
-    keep_tabs: a table row's text is its cells joined by tabs, and an empty first or last cell
-    is a leading or trailing tab that must survive the trimming.
-    """
-    if not isinstance(value, str):
-        return ""
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(ch for ch in text if not unicodedata.category(ch) == "Cs")  # lone surrogates
-    text = _CONTROL.sub("", text)
-    return text.strip(" \n\u3000") if keep_tabs else text.strip()
 
 
 def validate(form: dict, block: dict | None) -> tuple[dict, dict]:
@@ -47,13 +33,16 @@ def validate(form: dict, block: dict | None) -> tuple[dict, dict]:
 
     `block` is the block commented on (None for a remark on the whole draft).
     """
+    table_row = block is not None and block["kind"] == "table_row"
     values = {
-        "kind": clean(form.get("kind")) or ("remark" if block is None else "edit"),
-        "name": clean(form.get("name")),
-        "contact": clean(form.get("contact")),
-        "body": clean(form.get("body")),
-        "suggestion": clean(form.get("suggestion"), keep_tabs=block is not None and block["kind"] == "table_row"),
-        "quote": clean(form.get("quote")),
+        "kind": clean_text(form.get("kind"), multiline=False) or ("remark" if block is None else "edit"),
+        "name": clean_name(form.get("name")),
+        "contact": clean_name(form.get("contact")),
+        "body": clean_text(form.get("body")),
+        # A row's text is its cells joined by tabs: an empty first or last cell is a leading or
+        # trailing tab that must survive the trimming.
+        "suggestion": clean_text(form.get("suggestion"), strip=False).strip(" \n\u3000" if table_row else None),
+        "quote": clean_text(form.get("quote")),
     }
     errors: dict[str, str] = {}
     if values["kind"] not in KINDS or (block is None and values["kind"] != "remark"):

@@ -8,6 +8,7 @@ from revise.i18n import N_
 from revise.security import new_link_token, token_hash
 from revise.store import audit as audit_store
 from revise.store import departments as department_store
+from revise.textclean import clean_name
 from revise.timeutil import utc_now_text
 
 REPLIED = "replied"
@@ -24,7 +25,7 @@ class RosterError(Exception):
 
 def add(db: Database, consultation: dict, name: str, actor: str) -> tuple[int, str]:
     """Put a department on the roster; return its id and the link token (shown once, never stored)."""
-    name = " ".join(name.split())
+    name = clean_name(name)
     if not name or len(name) > 100:
         raise RosterError(N_("Give the department's name (at most 100 characters)."))
     if department_store.by_name(db, consultation["id"], name):
@@ -38,6 +39,7 @@ def add(db: Database, consultation: dict, name: str, actor: str) -> tuple[int, s
 
 def new_link(db: Database, consultation: dict, name: str, actor: str) -> str:
     """Replace a department's private link (e.g. if it leaked); return the new token."""
+    name = clean_name(name)
     department = department_store.by_name(db, consultation["id"], name)
     if department is None:
         raise RosterError(N_("“%(name)s” is not on the roster."), name=name)

@@ -19,6 +19,7 @@ from lxml import etree
 
 from .diffing import DELETE, EQUAL, INSERT, diff
 from .docx_import import _CHARS, _CONTAINERS, W
+from .textclean import xml_text
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # Revision and history markup that must not be copied into new paragraphs and runs.
@@ -44,7 +45,7 @@ class Marks:
 
     def start_block(self, author: str | None, date: str | None) -> None:
         """Set who and when for the marks that follow (w:date must be an xsd:dateTime)."""
-        self.author, self.date = author or "revise", None
+        self.author, self.date = xml_text(author) or "revise", None
         try:
             instant = datetime.fromisoformat(date or "")
         except ValueError:
@@ -239,6 +240,7 @@ def _rebuild(p: etree._Element, run: etree._Element, changed: dict[int, _Atom],
 def edit_paragraph(p: etree._Element, new: str, marks: Marks,
                    template_rpr: etree._Element | None = None) -> None:
     """Change the current text of p to new, touching only the runs whose characters changed."""
+    new = xml_text(new)  # text stored past textclean must not make the document unwritable
     atoms = _atoms(p, [])
     old = "".join(a.text for a in atoms)
     if old == new:
@@ -278,7 +280,7 @@ def edit_paragraph(p: etree._Element, new: str, marks: Marks,
 def new_run(text: str, rpr: etree._Element | None) -> etree._Element:
     """A run of typed text ("\\t" → w:tab, "\\n" → w:br) with a copy of the given properties."""
     content = _Content()
-    content.text(text, True)
+    content.text(xml_text(text), True)
     run = etree.Element(W + "r")
     if rpr is not None:
         run.append(copy.deepcopy(rpr))

@@ -10,11 +10,13 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from revise import docx_import, docx_sanitize
+from revise.attachments import clean_name as clean_file_name
 from revise.i18n import N_
 from revise.settings import DEFAULT_DRAFT, DEFAULT_NOTICE, Settings
 from revise.store import audit as audit_store
 from revise.store import blocks as block_store
 from revise.store import consultations as consultation_store
+from revise.textclean import clean_name, clean_text, xml_legal
 from revise.timeutil import to_text, utc_now_text
 from revise.window import Window, default_window
 
@@ -60,13 +62,16 @@ def import_draft(
     document = docx_import.import_docx(
         data, max_bytes=settings.max_docx_bytes, max_inflated=settings.max_docx_inflated
     )
+    # What people typed passes the one text boundary (textclean); the draft's own text keeps
+    # what Word allows, which is what XML allows (the parser refuses anything else).
+    filename = clean_file_name(filename) or "draft.docx"
     consultation = {
         "slug": slug,
-        "title": title or document.title or Path(filename).stem,
-        "issuer": issuer,
-        "notice": notice,
-        "contact": contact,
-        "published_on": published_on,
+        "title": clean_name(title) or clean_name(document.title) or clean_name(Path(filename).stem),
+        "issuer": clean_name(issuer),
+        "notice": clean_text(notice),
+        "contact": clean_text(contact),
+        "published_on": clean_text(published_on, multiline=False),
         "opens_at": to_text(window.opens_at),
         "closes_at": to_text(window.closes_at),
     }
@@ -76,8 +81,20 @@ def import_draft(
             before, after = docx_sanitize.audit_values(data, document.removed)
             event = audit_store.event("revise", "document.sanitize", cid, before, after, at=utc_now_text())
             db.table("audit").insert(dict(event, subject=f"consultation:{cid}"))
-        block_store.insert_imported(db, cid, [asdict(b) for b in document.blocks])
+        block_store.insert_imported(db, cid, [_xml_text(asdict(b)) for b in document.blocks])
     return cid
+
+
+def _xml_text(block: dict) -> dict:
+    """An imported block whose strings hold only what XML allows (they came from XML; this
+    guards against a parser that ever let something else through)."""
+    for key, value in block.items():
+        if isinstance(value, str):
+            block[key] = xml_legal(value)
+    for cell in block.get("cells") or []:
+        if isinstance(cell, dict) and isinstance(cell.get("text"), str):
+            cell["text"] = xml_legal(cell["text"])
+    return block
 
 
 def ensure_default(db: Database, settings: Settings, window: Window | None = None) -> int | None:

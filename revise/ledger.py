@@ -18,6 +18,7 @@ from revise.i18n import N_
 from revise.store import attachments as attachment_store
 from revise.store import audit as audit_store
 from revise.store import comments as comment_store
+from revise.textclean import clean_name, clean_text
 from revise.timeutil import SHANGHAI, from_text, to_text, utc_now
 
 WEB = "web"
@@ -50,7 +51,7 @@ def validate(form: dict, consultation: dict, blocks: list[dict], roster: list[di
     """
     today = today or utc_now().astimezone(SHANGHAI).date()
     errors: dict[str, object] = {}
-    channel = comment_form.clean(form.get("channel"))
+    channel = clean_text(form.get("channel"), multiline=False)
     if channel not in ENTERED:
         errors["channel"] = N_("Choose how the comment arrived.")
     chosen, blocks_error = _blocks(form.get("blocks") or [], blocks)
@@ -71,7 +72,7 @@ def validate(form: dict, consultation: dict, blocks: list[dict], roster: list[di
     received_on, late_reason = _received(form, consultation, today, errors)
     values.update(channel=channel, blocks=chosen, block_ids=[b["id"] for b in chosen], department=department,
                   department_id=department["id"] if department else None, received_on=received_on,
-                  late_reason=late_reason, sender_name=comment_form.clean(form.get("name")))
+                  late_reason=late_reason, sender_name=clean_name(form.get("name")))
     return values, errors
 
 
@@ -88,8 +89,8 @@ def _blocks(raw: list, blocks: list[dict]) -> tuple[list[dict], str | None]:
 
 def _sender(form: dict, roster: list[dict], errors: dict) -> tuple[dict | None, str]:
     """A department on the roster (chosen, or typed by its exact name), else the typed name."""
-    picked = comment_form.clean(form.get("department"))
-    name = comment_form.clean(form.get("name"))
+    picked = clean_text(form.get("department"), multiline=False)
+    name = clean_name(form.get("name"))
     by_id = {str(d["id"]): d for d in roster}
     if picked:
         if picked not in by_id:
@@ -106,8 +107,8 @@ def _sender(form: dict, roster: list[dict], errors: dict) -> tuple[dict | None, 
 
 def _received(form: dict, consultation: dict, today: date, errors: dict) -> tuple[str, str | None]:
     """The date received (YYYY-MM-DD) and, when it is outside the window, the required reason."""
-    text = comment_form.clean(form.get("received_on"))
-    reason = comment_form.clean(form.get("late_reason"))
+    text = clean_text(form.get("received_on"), multiline=False)
+    reason = clean_text(form.get("late_reason"))
     try:
         day = date.fromisoformat(text)
     except ValueError:

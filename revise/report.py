@@ -27,6 +27,7 @@ from revise.i18n import DEFAULT_LOCALE, N_, gettext
 from revise.ledger import CHANNELS, WEB
 from revise.masking import mask
 from revise.store import report as report_store
+from revise.textclean import xml_text
 from revise.timeutil import from_text, utc_now_text
 from revise.triage import DISPOSITIONS, PENDING
 
@@ -384,7 +385,7 @@ def _set_up(doc, report: Report) -> None:
     number.set(qn("w:instr"), " PAGE ")
     footer._p.append(number)
     props = doc.core_properties
-    props.title, props.author, props.last_modified_by, props.comments = report.title, "", "", ""
+    props.title, props.author, props.last_modified_by, props.comments = xml_text(report.title), "", "", ""
     props.language, props.revision = report.locale.replace("_", "-"), 1
     props.created = props.modified = from_text(report.generated_at)
     # The template's thumbnail shows another document; its stylesWithEffects is a stale copy.
@@ -402,14 +403,14 @@ def _fonts(rpr, east_asia: str) -> None:
 
 
 def _run(paragraph, text: str, east_asia: str, size: float) -> None:
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(xml_text(text))  # stored text past textclean still makes a file
     _fonts(run._r.get_or_add_rPr(), east_asia)
     run.font.size = Pt(size)
 
 
 def _cell(cell, text: str, font: tuple[str, float], centred: bool = False) -> None:
     """A cell's text, one paragraph per line."""
-    for i, line in enumerate(text.split("\n")):
+    for i, line in enumerate(xml_text(text).split("\n")):
         paragraph = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if centred else WD_ALIGN_PARAGRAPH.LEFT
         _run(paragraph, line, *font)
@@ -464,7 +465,7 @@ def report_xlsx(report: Report) -> bytes:
         ws.column_dimensions[chr(64 + c)].width = width
     ws.print_title_rows = f"{head}:{head}"
     ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", ws.PAPERSIZE_A4
-    wb.properties.title, wb.properties.creator = report.title, ""
+    wb.properties.title, wb.properties.creator = xml_text(report.title), ""
     wb.properties.created = from_text(report.generated_at).replace(tzinfo=None)
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -472,8 +473,12 @@ def report_xlsx(report: Report) -> bytes:
 
 
 def _text(ws, row: int, column: int, value: str):
-    """A cell holding text as text: a comment starting with "=" must not become a formula."""
-    cell = ws.cell(row, column, value)
+    """A cell holding text as text: a comment starting with "=" must not become a formula.
+
+    openpyxl refuses control characters (IllegalCharacterError) and the XML writer the rest of
+    what XML forbids: stored text that got past textclean is written without them.
+    """
+    cell = ws.cell(row, column, xml_text(value))
     cell.data_type = "s"
     return cell
 
@@ -484,8 +489,8 @@ def report_csv(report: Report) -> bytes:
     writer = csv.writer(out)
     writer.writerow(report.columns())
     for row in report.rows:
-        writer.writerow([row.number, *(_inert(v) for v in (row.where, row.comment, row.sender,
-                                                           row.disposition, row.reason))])
+        writer.writerow([row.number, *(_inert(xml_text(v)) for v in (row.where, row.comment, row.sender,
+                                                                     row.disposition, row.reason))])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -21,6 +21,7 @@ from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.store import insert, writing
 from revise.store import revisions as revision_store
+from revise.textclean import clean_text
 from revise.timeutil import to_text, utc_now
 
 SUGGESTION_KINDS = ("edit", "delete", "insert")
@@ -70,7 +71,7 @@ def edit_row(db: Database, consultation: dict, block_id: int, cells_texts: list[
         if block["kind"] != "table_row":
             raise RevisionError(N_("This block is not a table row."))
         # A tab separates cells in the row's text, so it cannot be part of a cell.
-        text = "\t".join(t.replace("\t", " ") for t in cells_texts)
+        text = "\t".join(_clean(t).replace("\t", " ") for t in cells_texts)
         if len(cells_texts) != len(block["cells"]):
             raise RevisionError(N_("A row of this table has %(n)s cells: give a text for each."), n=len(block["cells"]))
         return _change_text(db, consultation, block, text, base_number=base_number, author=author,
@@ -123,6 +124,8 @@ def accept_suggestion(db: Database, consultation: dict, comment_id: int, *, base
     whole new text as the editor reworded it, on revision `base_number` (→ "partly adopted").
     """
     at = _at(now)
+    adjusted_text = None if adjusted_text is None else _clean(adjusted_text)
+    reason = clean_text(reason)
     with writing(db):
         comment = comment_store.get(db, consultation["id"], comment_id)
         if comment is None or comment["block_id"] is None or comment["kind"] not in SUGGESTION_KINDS:
@@ -235,6 +238,7 @@ def redline(db: Database, consultation: dict, since: str | None = None, until: s
 
 def _change_text(db: Database, consultation: dict, block: dict, new_text: str, *, base_number: int,
                  author: dict, reason: str, comment_ids: Iterable[int], at: str) -> dict:
+    new_text = _clean(new_text)
     cells = None
     if block["kind"] == "table_row":
         texts = new_text.split("\t")
@@ -262,6 +266,7 @@ def _delete(db: Database, consultation: dict, block: dict, *, base_number: int, 
 
 def _insert(db: Database, consultation: dict, after: dict, text: str, *, author: dict, reason: str,
             comment_ids: Iterable[int], at: str) -> dict:
+    text = _clean(text)
     if not text.strip():
         raise RevisionError(N_("The new paragraph is empty."))
     row = {"kind": "paragraph", "level": None, "label": "", "title": "", "table_no": None, "locator": None,
@@ -315,7 +320,7 @@ def _record(db: Database, consultation: dict, block: dict, *, action: str, text:
     revision = {
         "consultation_id": consultation["id"], "block_id": block["id"], "number": number, "action": action,
         "text": text, "cells": cells or [], "patch": diffing.patch_text(block["text"], text),
-        "base_number": base_number, "reason": reason.strip() or None, "author_id": author.get("id"),
+        "base_number": base_number, "reason": clean_text(reason) or None, "author_id": author.get("id"),
         "author_name": author["display_name"], "created_at": at,
     }
     revision["id"] = revision_store.add(db, revision, comment_ids)
@@ -371,6 +376,13 @@ def _block(db: Database, consultation: dict, block_id: int, live: bool = False) 
 def _audit(db: Database, consultation: dict, author: dict, action: str, subject: str, before, after, at: str) -> None:
     event = audit_store.event(author["display_name"], action, consultation["id"], before, after, at=at)
     insert(db, "audit", dict(event, subject=subject))
+
+
+def _clean(text: object) -> str:
+    """An editor's text through the one text boundary (textclean): a vertical tab (Word's soft
+    line break on the clipboard) becomes a newline, control characters and noncharacters go.
+    Outer white space stays: an empty first or last cell of a row is a leading or trailing tab."""
+    return clean_text(text, strip=False)
 
 
 def _at(now: datetime | None) -> str:

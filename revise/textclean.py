@@ -37,6 +37,7 @@ _DROP = re.compile(
 # characters and the other invisible format characters of U+2060–U+206F; soft hyphen.
 _DISGUISE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f]")
 # What XML 1.0 allows: tab, LF, CR and U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF.
+_XML_BREAKS = re.compile("\r\n|[\r\x0b\x0c]")
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -68,6 +69,12 @@ def xml_legal(value: object) -> str:
     if not isinstance(value, str):
         return "" if value is None else str(value)
     return _XML_ILLEGAL.sub("", value)
+
+
+def xml_text(value: object) -> str:
+    """Text for a part of a .docx or .xlsx: a vertical tab or form feed (or CR) as the line break
+    it stands for, and nothing that XML 1.0 forbids."""
+    return xml_legal(_XML_BREAKS.sub("\n", value) if isinstance(value, str) else value)
 
 
 def is_xml_legal(value: str) -> bool:

@@ -8,6 +8,7 @@ from revise.i18n import N_
 from revise.store import audit as audit_store
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
+from revise.textclean import clean_text
 from revise.timeutil import utc_now_text
 
 PENDING = "pending"
@@ -43,7 +44,7 @@ def decide(
 
     The earlier decision of each comment is kept in the audit log.
     """
-    reason = (reason or "").strip()
+    reason = clean_text(reason)
     if disposition not in DISPOSITIONS:
         raise TriageError("disposition", N_("Choose how the comment was handled."))
     if disposition in REASON_REQUIRED and not reason:

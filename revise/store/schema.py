@@ -298,6 +298,16 @@ def m007_signin_throttle(db: Database) -> None:
 
 
 @migrations()
+def m006_clean_stored_text(db: Database) -> None:
+    # Issue #10: text stored before the one text boundary (revise/textclean.py) could hold what
+    # XML forbids (U+FFFE, a vertical tab, NUL), and then every export failed. Clean it as it is
+    # cleaned today on its way in; positions of quoted phrases follow (revise/store/stored_text.py).
+    from revise.store.stored_text import clean_stored_text
+
+    clean_stored_text(db)
+
+
+@migrations()
 def m008_grouping_queue(db: Database) -> None:
     # Grouping leaves the request path (issue #11): every comment taken over the web is queued
     # here in its own transaction, and the writer thread places queued comments when idle. The

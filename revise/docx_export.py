@@ -18,7 +18,7 @@ from itertools import chain
 
 from lxml import etree
 
-from .docx_import import ImportRefused, W, _Package, parse_xml
+from .docx_import import ImportRefused, W, _Package, paragraph_text, parse_xml
 from .docx_sanitize import sanitize
 from .docx_runs import (
     Marks,
@@ -30,6 +30,7 @@ from .docx_runs import (
 )
 from .docx_tables import (
     cell_texts,
+    ends_cell,
     edit_row,
     mark_row,
     new_row,
@@ -75,6 +76,8 @@ def export_docx(original: bytes, blocks: list[dict], *, tracked: bool = False) -
         raise ExportError("original", f"{info.filename} has no w:body")
     marks = Marks(tracked, _max_id(root, zin, info.filename) + 1)
     _Writer(body, blocks, marks).write()
+    if not tracked:
+        accept_all(body)
     tree = root.getroottree()
     xml = etree.tostring(tree, xml_declaration=True, encoding="UTF-8",
                          standalone=tree.docinfo.standalone)
@@ -111,6 +114,62 @@ def _repack(zin: zipfile.ZipFile, main: str, xml: bytes) -> bytes:
         raise ExportError("original", f"{type(exc).__name__}: {exc}") from exc
 
 
+# Accepting a tracked change: the content of these stays, these go with their content, and
+# these property changes (the old properties) and range markers simply go.
+_KEEP_CONTENT = {W + "ins", W + "moveTo"}
+_DROP_CONTENT = {W + "del", W + "moveFrom"}
+_DROP_MARK = {W + tag for tag in (
+    "rPrChange", "pPrChange", "sectPrChange", "tblPrChange", "tblPrExChange", "trPrChange",
+    "tcPrChange", "tblGridChange", "numberingChange", "cellIns", "cellMerge",
+    "moveFromRangeStart", "moveFromRangeEnd", "moveToRangeStart", "moveToRangeEnd",
+    "customXmlInsRangeStart", "customXmlInsRangeEnd", "customXmlDelRangeStart",
+    "customXmlDelRangeEnd", "customXmlMoveFromRangeStart", "customXmlMoveFromRangeEnd",
+    "customXmlMoveToRangeStart", "customXmlMoveToRangeEnd")}
+_MARKS = (*_KEEP_CONTENT, *_DROP_CONTENT, *_DROP_MARK, W + "cellDel")
+
+
+def accept_all(body: etree._Element) -> None:
+    """Accept every tracked change of the document as the importer reads it (issue #14): the
+    clean plan carries no revision marks, the draft's own included. Inserted and moved-in text
+    stays, deleted and moved-out text goes, deleted rows go, property changes keep the new
+    properties. A paragraph whose mark was deleted goes when nothing of it is left; otherwise it
+    stays a paragraph of its own, as it was a block of its own."""
+    emptied: list[etree._Element] = []
+    for mark in list(body.iter(*_MARKS)):
+        parent = mark.getparent()
+        if parent is None or any(a.getparent() is None for a in mark.iterancestors()
+                                 if a is not body and a.tag in _DROP_CONTENT):
+            continue
+        if parent.tag == W + "trPr" and mark.tag == W + "del":  # a deleted row
+            row = parent.getparent()
+            if row.getparent() is not None:
+                row.getparent().remove(row)
+        elif parent.tag == W + "rPr" and parent.getparent() is not None \
+                and parent.getparent().tag == W + "pPr":  # a paragraph mark
+            parent.remove(mark)
+            if mark.tag == W + "del":
+                emptied.append(parent.getparent().getparent())
+        elif mark.tag == W + "cellDel" or parent.tag in (W + "trPr", W + "rPr", W + "tcPr"):
+            parent.remove(mark)
+        elif mark.tag in _KEEP_CONTENT:
+            for child in list(mark):
+                mark.addprevious(child)
+            parent.remove(mark)
+        else:
+            parent.remove(mark)
+    for p in emptied:
+        if p.getparent() is not None and not paragraph_text(p).strip() \
+                and p.find(f"{W}pPr/{W}sectPr") is None and not ends_cell(p) \
+                and next(p.iter(W + "drawing", W + "pict", W + "object"), None) is None:
+            p.getparent().remove(p)
+    for table in [t for t in body.iter(W + "tbl") if next(t.iter(W + "tr"), None) is None]:
+        table.getparent().remove(table)  # a table whose rows were all deleted
+
+
+def _breaks_section(el: etree._Element) -> bool:
+    return el.tag == W + "p" and el.find(f"{W}pPr/{W}sectPr") is not None
+
+
 class _Writer:
     """Applies the blocks, in document order, to the body of the original document."""
 
@@ -120,6 +179,11 @@ class _Writer:
         # Every locator is resolved before anything moves: they index the original tree.
         self.elements = [self._resolve(b) if b.get("locator") else None for b in blocks]
         self.removals: list[etree._Element] = []
+        self._sections: dict[etree._Element, int] = {}  # each original body child's section
+        count = 0
+        for child in body:
+            self._sections[child] = count
+            count += _breaks_section(child)
 
     def _resolve(self, block: dict) -> etree._Element:
         el, path = self.body, ""
@@ -202,19 +266,46 @@ class _Writer:
         when blocks carry one), so that a paragraph after a heading looks like the body text
         below it; else the nearest of the same kind; else the paragraph before it."""
         kind, level = self.blocks[index]["kind"], self.blocks[index].get("level")
+        # Issue #14: never a frame (a cover page's title), a section break or a paragraph of
+        # another section, whose properties would put the new text somewhere else entirely.
+        section = self._section(next(chain(self._near(index, -1), self._near(index, 1)), None))
 
-        def alike(j: int | None) -> bool:
+        def body(j: int, same_section: bool = True) -> bool:
+            el = self.elements[j]
+            return el.tag == W + "p" and el.find(f"{W}pPr/{W}framePr") is None \
+                and el.find(f"{W}pPr/{W}sectPr") is None \
+                and (not same_section or self._section(j) == section)
+
+        def alike(j: int | None, same_section: bool = True) -> bool:
             other = self.blocks[j] if j is not None else {}
             return other.get("kind") == kind and not other.get("deleted") \
-                and (level is None or other.get("level") in (None, level))
+                and (level is None or other.get("level") in (None, level)) \
+                and body(j, same_section)
 
         neighbours = (next(self._near(index, -1), None), next(self._near(index, 1), None))
         candidates = chain((j for j in neighbours if alike(j)),
                            (j for j in self._near(index, -1) if alike(j)),
                            (j for j in self._near(index, 1) if alike(j)),
-                           (j for j in self._near(index, -1) if self.elements[j].tag == W + "p"))
+                           (j for j in self._near(index, -1) if alike(j, False)),
+                           (j for j in self._near(index, 1) if alike(j, False)),
+                           (j for j in self._near(index, -1) if body(j)
+                            and self.blocks[j]["kind"] != "heading"))
         found = next(candidates, None)
         return None if found is None else self.elements[found]
+
+    def _section(self, index: int | None) -> int:
+        """The section (counted by section breaks before it) a block's element is in."""
+        if index is None:
+            return 0
+        top = self.elements[index]
+        while top.getparent() is not None and top.getparent() is not self.body:
+            top = top.getparent()
+        node = top  # a new element: the section of the original one before it
+        while node is not None and node not in self._sections:
+            node = node.getprevious()
+        if node is None:
+            return 0
+        return self._sections[node] + (node is not top and _breaks_section(node))
 
     def _insert(self, index: int, cursor: etree._Element | None) -> etree._Element:
         block = self.blocks[index]

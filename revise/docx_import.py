@@ -40,6 +40,11 @@ MESSAGES = {
                   ".docx (Word Document) and upload it again."),
     "entities": N_("The file contains XML declarations that revise refuses for safety. Save it "
                    "again in Word as a .docx (Word Document) and upload it again."),
+    "alt_chunk": N_("The document's text is an embedded HTML, RTF or MHT file (altChunk) that "
+                    "Word has not converted, so revise finds no paragraphs in it. Open it in "
+                    "Word, save it as a .docx (Word Document) and upload it again."),
+    "empty": N_("revise found no paragraphs or table rows with text in this document, so there "
+                "is nothing to comment on. Check that it is the right file."),
 }
 
 
@@ -230,6 +235,11 @@ _CHARS = {W + "tab": "\t", W + "ptab": "\t", W + "br": "\n", W + "cr": "\n",
 _WRAPPERS = (W + "sdt", W + "sdtContent", W + "customXml")  # content controls around rows, cells
 
 
+def ruby_base(el: etree._Element) -> etree._Element | None:
+    """The base text of a w:ruby (phonetic guide): read and kept; its guide (w:rt) is not text."""
+    return el.find(W + "rubyBase") if el.tag == W + "ruby" else None
+
+
 def paragraph_text(el: etree._Element, out: list[str] | None = None) -> str:
     """The current text of a w:p; what is not listed above (w:del, w:drawing…) is skipped."""
     out = [] if out is None else out
@@ -240,6 +250,8 @@ def paragraph_text(el: etree._Element, out: list[str] | None = None) -> str:
             out.append(_CHARS[child.tag])
         elif child.tag in _CONTAINERS:
             paragraph_text(child, out)
+        elif (base := ruby_base(child)) is not None:
+            paragraph_text(base, out)
     return "".join(out)
 
 
@@ -416,6 +428,9 @@ def _read(package: _Package) -> ImportedDocument:
                                            styles.numbering_styles))
     importer.walk(body, "")
     blocks = importer.blocks()
+    if not blocks:  # never an empty consultation: say why there is nothing to comment on
+        alt_chunk = next(body.iter(W + "altChunk"), None) is not None
+        raise _refuse("alt_chunk" if alt_chunk else "empty", f"no blocks in {main}")
     core = package.xml(rels.get("core-properties", "docProps/core.xml"))
     titles = [core.findtext(DC_TITLE) or "" if core is not None else "",
               next((i.text for i in importer.items if isinstance(i, _Para) and i.title_style), ""),

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from lxml import etree
 
 from .diffing import DELETE, EQUAL, INSERT, diff
-from .docx_import import _CHARS, _CONTAINERS, W
+from .docx_import import _CHARS, _CONTAINERS, W, ruby_base
 from .textclean import xml_text
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -107,6 +107,8 @@ def _atoms(parent: etree._Element, out: list[_Atom]) -> list[_Atom]:
             out.append(_Atom(child, _CHARS[child.tag]))
         elif child.tag in _CONTAINERS:
             _atoms(child, out)
+        elif (base := ruby_base(child)) is not None:  # the base text, as the importer reads it
+            _atoms(base, out)
     return out
 
 
@@ -332,7 +334,8 @@ def mark_runs(p: etree._Element, kind: str, marks: Marks) -> None:
     """Wrap every current run of p in w:ins or w:del (deleted text becomes w:delText)."""
     for run in runs_of(p):
         if kind == "del":
-            for el in run:
+            ruby = [t for r in run.iter(W + "ruby") for t in r.iter(W + "t", W + "instrText")]
+            for el in [*run, *ruby]:
                 if el.tag in (W + "t", W + "instrText"):
                     el.tag = W + ("delText" if el.tag == W + "t" else "delInstrText")
         marks.wrap(kind, run)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from .diffing import DELETE, EQUAL, INSERT, diff
 from .docx_import import W, _paragraphs_in, _unwrap, paragraph_text
 from .docx_runs import (
     Marks,
@@ -114,6 +115,12 @@ def _edit_cell(tc: etree._Element, text: str, marks: Marks,
     units = [(p, t) for p in paragraphs if (t := paragraph_text(p)).strip()]
     if "\n".join(t for _, t in units) == text:
         return
+    if any("\n" in t for _, t in units):  # line breaks inside paragraphs: keep them so
+        kept = _split_at_kept_breaks([t for _, t in units], text)
+        if kept is not None:
+            for (p, _), new in zip(units, kept):
+                edit_paragraph(p, new, marks)
+            return
     groups = line_groups(text)
     if not units:  # an empty cell: its first paragraph takes the first line
         if paragraphs and groups:
@@ -134,6 +141,27 @@ def _edit_cell(tc: etree._Element, text: str, marks: Marks,
             _new_paragraphs(units[i1 + paired - 1][0], extra, True, marks)
         elif extra:
             _new_paragraphs(units[0][0], extra, False, marks)
+
+
+def _split_at_kept_breaks(old: list[str], new: str) -> list[str] | None:
+    """The new cell text cut where the old paragraphs ended, when every one of those ends is
+    unchanged text (issue #14: a line break inside a paragraph stays a line break, w:br); None
+    when an end was edited away or a paragraph would be left blank."""
+    ends, at = set(), -1
+    for text in old[:-1]:
+        at += len(text) + 1
+        ends.add(at)  # the "\n" joining this paragraph to the next
+    cuts, i, j = [], 0, 0
+    for op, chunk in diff("\n".join(old), new):
+        if op == EQUAL:
+            cuts.extend(j + k for k in range(len(chunk)) if i + k in ends)
+        i += 0 if op == INSERT else len(chunk)
+        j += 0 if op == DELETE else len(chunk)
+    if len(cuts) != len(ends):
+        return None
+    bounds = [-1, *cuts, len(new)]
+    parts = [new[a + 1:b] for a, b in zip(bounds, bounds[1:])]
+    return parts if all(part.strip() for part in parts) else None
 
 
 def _row_rpr(tc: etree._Element) -> etree._Element | None:

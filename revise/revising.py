@@ -70,12 +70,12 @@ def edit_row(db: Database, consultation: dict, block_id: int, cells_texts: list[
         block = _block(db, consultation, block_id, live=True)
         if block["kind"] != "table_row":
             raise RevisionError(N_("This block is not a table row."))
-        # A tab separates cells in the row's text, so it cannot be part of a cell.
-        text = "\t".join(_clean(t).replace("\t", " ") for t in cells_texts)
+        # The cells travel as a list, so a cell may hold tabs (issue #14).
+        texts = [_clean(t) for t in cells_texts]
         if len(cells_texts) != len(block["cells"]):
             raise RevisionError(N_("A row of this table has %(n)s cells: give a text for each."), n=len(block["cells"]))
-        return _change_text(db, consultation, block, text, base_number=base_number, author=author,
-                            reason=reason, comment_ids=comment_ids, at=_at(now))
+        return _change_text(db, consultation, block, "\t".join(texts), base_number=base_number, author=author,
+                            reason=reason, comment_ids=comment_ids, at=_at(now), cells_texts=texts)
 
 
 def insert_after(db: Database, consultation: dict, block_id: int, text: str, *, author: dict, reason: str = "",
@@ -237,11 +237,12 @@ def redline(db: Database, consultation: dict, since: str | None = None, until: s
 
 
 def _change_text(db: Database, consultation: dict, block: dict, new_text: str, *, base_number: int,
-                 author: dict, reason: str, comment_ids: Iterable[int], at: str) -> dict:
+                 author: dict, reason: str, comment_ids: Iterable[int], at: str,
+                 cells_texts: list[str] | None = None) -> dict:
     new_text = _clean(new_text)
     cells = None
     if block["kind"] == "table_row":
-        texts = new_text.split("\t")
+        texts = new_text.split("\t") if cells_texts is None else cells_texts
         if len(texts) != len(block["cells"]):
             raise RevisionError(N_("A row of this table has %(n)s cells: give a text for each."), n=len(block["cells"]))
         if not any(t.strip() for t in texts):

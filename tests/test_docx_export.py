@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -526,7 +525,8 @@ def test_a_locator_that_leads_nowhere_is_an_export_error_not_a_broken_file():
         export_docx(data, blocks)
 
 
-def test_exporting_the_draft_with_a_hundred_revisions_takes_well_under_a_second():
+def test_the_draft_with_a_hundred_revisions_exports_clean_and_tracked_to_the_current_texts():
+    """Its time is measured by bench/export.py, never asserted here."""
     data = DRAFT.read_bytes()
     blocks = blocks_of(data)
     paragraphs = [b for b in blocks if b["kind"] != "table_row"]
@@ -537,9 +537,7 @@ def test_exporting_the_draft_with_a_hundred_revisions_takes_well_under_a_second(
     for block in paragraphs[70:80]:
         revised(block, deleted=True)
     for tracked in (False, True):
-        start = time.perf_counter()
         out = export_docx(data, blocks, tracked=tracked)
-        assert time.perf_counter() - start < 0.5
         assert [b.text for b in import_docx(out).blocks] == current(blocks)
 
 

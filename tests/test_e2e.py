@@ -9,6 +9,7 @@ import sqlite3
 import docx
 import pytest
 from conftest import OUTPUT, LiveServer
+from docx.oxml.ns import qn
 
 import server
 from revise import accounts, departments
@@ -144,15 +145,24 @@ def test_an_editor_accepts_a_suggestion_rejects_another_and_downloads_the_tracke
     page.locator("input[name=disposition][value=rejected]").check()
     page.locator("textarea[name=reason]").fill("经核实,建城史为2300多年。")
     page.locator("form.decide button[type=submit]").click()
+    page.wait_for_url("**/comments/*")
+    # the decisions as stored, and as the comment's page shows them after the redirect
+    stored = {body: (disposition, reason) for body, disposition, reason in db.execute(
+        "select body, disposition, disposition_reason from comments").fetchall()}
+    assert stored["应为2400多年。"] == ("rejected", "经核实,建城史为2300多年。")
+    assert stored["建城史应为2300多年。"][0] == "adopted"
     assert page.locator("input[name=disposition][value=rejected]").is_checked()
-    # the tracked plan
+    assert page.locator("textarea[name=reason]").input_value() == "经核实,建城史为2300多年。"
+    # the tracked plan: in that paragraph, "2200多年" became "2300多年" as one digit deleted and one inserted
     page.goto(live.url + "/editor/c/nanchong-2022")
     with page.expect_download() as info:
         page.locator("a", has_text="修订痕迹版").click()
-    data = open(info.value.path(), "rb").read()
-    xml = docx.Document(io.BytesIO(data)).element.xml
-    assert "<w:delText>2</w:delText>" in xml or "w:delText" in xml
-    assert 'w:author="张编辑"' in xml and ">3<" in xml
+    root = docx.Document(io.BytesIO(open(info.value.path(), "rb").read())).element.body
+    (para,) = [p for p in root.iter(qn("w:p")) if "南充历史底蕴深厚" in "".join(p.xpath(".//w:t/text()"))]
+    assert "".join(para.xpath(".//w:del//w:delText/text()")) == "2"
+    assert "".join(para.xpath(".//w:ins//w:t/text()")) == "3"
+    assert {m.get(qn("w:author")) for m in para.xpath(".//w:ins | .//w:del")} == {"张编辑"}
+    assert len(root.xpath(".//w:ins | .//w:del")) == 2  # nothing else in the plan was marked
     shot(page, request)
     page.close()
 

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import pytest
@@ -178,7 +179,9 @@ def _call(app, scope: dict, chunks: int) -> tuple[int, int]:
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    anyio.run(app, scope, receive, send)
+    # In a thread of its own: the browser tests' Playwright may hold an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, app, scope, receive, send).result(timeout=60)
     return status, asked
 
 

@@ -4,6 +4,7 @@
     python tools/mutation.py                      # every module, on a copy of this work tree
     python tools/mutation.py masking window       # some modules
     python tools/mutation.py --source DIR ...     # a copy of another checkout (e.g. a git worktree)
+    python tools/mutation.py --progress           # the kill rates of the run in --workdir so far
 
 mutmut rewrites the files it mutates, so this never runs in the work tree: it copies the
 tracked and new files of --source (default: this checkout) into --workdir and runs mutmut
@@ -36,15 +37,15 @@ MODULES: dict[str, list[str]] = {
                          "tests/test_admin_pages.py"],
     "revise/security.py": ["tests/test_guards.py", "tests/test_security.py", "tests/test_comments.py",
                            "tests/test_public_page.py", "tests/test_departments.py"],
-    "revise/web/middleware.py": ["tests/test_guards.py", "tests/test_middleware.py", "tests/test_i18n.py",
+    "revise/web/middleware.py": ["tests/test_guards.py", "tests/test_sessions.py", "tests/test_i18n.py",
                                  "tests/test_public_page.py", "tests/test_comments.py", "tests/test_ledger.py"],
     "revise/web/auth.py": ["tests/test_guards.py", "tests/test_editor_access.py", "tests/test_accounts.py",
-                           "tests/test_admin_pages.py"],
-    "revise/commenting.py": ["tests/test_window.py", "tests/test_comments.py", "tests/test_departments.py",
+                           "tests/test_sessions.py", "tests/test_signin_throttle.py", "tests/test_admin_pages.py"],
+    "revise/commenting.py": ["tests/test_window.py", "tests/test_comment_rules.py", "tests/test_comments.py", "tests/test_departments.py",
                              "tests/test_editor.py", "tests/test_public_page.py"],
-    "revise/comment_form.py": ["tests/test_comments.py", "tests/test_comment_form.py", "tests/test_fuzz.py",
+    "revise/comment_form.py": ["tests/test_comment_rules.py", "tests/test_comments.py", "tests/test_fuzz.py",
                                "tests/test_window.py"],
-    "revise/triage.py": ["tests/test_triage.py", "tests/test_editor.py", "tests/test_report.py"],
+    "revise/triage.py": ["tests/test_dispositions.py", "tests/test_editor.py", "tests/test_report.py"],
     "revise/revising.py": ["tests/test_revising.py", "tests/test_workspace.py"],
     # LibreOffice round trips take seconds each and add no kills the XML checks miss.
     "revise/docx_runs.py": ["tests/test_docx_runs.py", "tests/test_docx_export.py", "tests/test_exports.py",

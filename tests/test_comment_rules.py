@@ -1,0 +1,185 @@
+"""What a comment form must hold before it is taken (issue #17: the rules of comment_form.validate
+and commenting.submit, each stated so that breaking it fails a test). No web, no database, except
+where the rule is about what is stored."""
+
+import pytest
+
+from revise import comment_form
+from revise.comment_form import validate
+
+PARA = {"id": 9, "kind": "paragraph", "text": "南充历史底蕴深厚,建城史2200多年。"}
+ROW = {"id": 10, "kind": "table_row", "text": "1\t高新技术产业营业收入\t亿元\t1100\t"}
+
+
+def form(**fields):
+    return {"kind": "remark", "body": "建议补充。", **fields}
+
+
+def test_a_plain_remark_is_taken_with_every_field_cleaned():
+    values, errors = validate(form(name=" 王五 ", contact=" 13800138000 ", body="  建议补充。\n"), PARA)
+    assert errors == {}
+    assert values == {"kind": "remark", "name": "王五", "contact": "13800138000", "body": "建议补充。",
+                      "suggestion": "", "quote": "", "quote_start": None}
+
+
+def test_without_a_kind_a_paragraph_comment_is_an_edit_and_a_draft_comment_a_remark():
+    assert validate({"body": "x", "suggestion": "新的文字"}, PARA)[0]["kind"] == "edit"
+    assert validate({"body": "x"}, None) == ({"kind": "remark", "name": "", "contact": "", "body": "x",
+                                               "suggestion": "", "quote": "", "quote_start": None}, {})
+
+
+@pytest.mark.parametrize("kind, block", [("nonsense", PARA), ("edit", None), ("delete", None), ("insert", None)])
+def test_a_kind_that_does_not_fit_is_asked_for_again(kind, block):
+    values, errors = validate(form(kind=kind, suggestion="新的文字"), block)
+    assert errors == {"kind": "Choose what kind of comment this is."}
+    assert values["kind"] == ("remark" if block is None else "edit")
+
+
+def test_every_kind_is_taken_on_a_paragraph():
+    for kind in comment_form.KINDS:
+        values, errors = validate(form(kind=kind, suggestion="新的文字。"), PARA)
+        assert errors == {} and values["kind"] == kind
+        assert values["suggestion"] == ("新的文字。" if kind in ("edit", "insert") else "")
+
+
+@pytest.mark.parametrize("kind", ["edit", "insert"])
+def test_an_edit_or_insert_needs_its_wording(kind):
+    assert validate(form(kind=kind, suggestion="  "), PARA)[1] == {"suggestion": "Write the wording you propose."}
+    too_long = "字" * (comment_form.SUGGESTION_MAX + 1)
+    assert validate(form(kind=kind, suggestion=too_long), PARA)[1] == {"suggestion": "The proposed wording is too long."}
+    assert validate(form(kind=kind, suggestion="字" * comment_form.SUGGESTION_MAX), PARA)[1] == {}
+
+
+@pytest.mark.parametrize("kind", ["edit", "insert"])
+def test_wording_that_only_repeats_the_paragraph_is_refused(kind):
+    assert validate(form(kind=kind, suggestion=PARA["text"]), PARA)[1] == {
+        "suggestion": "The proposed wording is the same as the current text."}
+    assert validate(form(kind=kind, suggestion=PARA["text"] + "新增"), PARA)[1] == {}
+
+
+def test_a_table_rows_empty_last_cell_survives_the_trimming():
+    values, errors = validate(form(kind="edit", suggestion="1\t高新技术产业营业收入\t亿元\t1200\t"), ROW)
+    assert errors == {} and values["suggestion"] == "1\t高新技术产业营业收入\t亿元\t1200\t"
+    values, _ = validate(form(kind="edit", suggestion="  新的文字\t"), PARA)
+    assert values["suggestion"] == "新的文字"  # in a paragraph a trailing tab is only whitespace
+
+
+def test_the_body_is_required_and_at_most_five_thousand_characters():
+    assert validate(form(body=" \n "), PARA)[1] == {"body": "Write your comment."}
+    assert validate(form(body="意" * 5000), PARA)[1] == {}
+    assert validate(form(body="意" * 5001), PARA)[1] == {"body": "The comment is too long (at most 5,000 characters)."}
+
+
+def test_the_name_is_at_most_fifty_characters():
+    assert validate(form(name="名" * 50), PARA)[1] == {}
+    assert validate(form(name="名" * 51), PARA)[1] == {"name": "The name is too long (at most 50 characters)."}
+
+
+@pytest.mark.parametrize("contact", ["13800138000", "+86 13800138000", "0817-2223280", "0817—2223280",
+                                     "028 86123456", "zhang.san@example.com", ""])
+def test_a_phone_number_or_e_mail_address_is_taken_as_contact(contact):
+    assert validate(form(contact=contact), PARA)[1] == {}
+
+
+@pytest.mark.parametrize("contact", ["12345", "23800138000", "zhang@", "@example.com", "zhang@example",
+                                     "a@b.c", "1380013800", "138001380001", "x" * 90 + "@example.com"])
+def test_anything_else_as_contact_is_refused_with_an_example(contact):
+    assert set(validate(form(contact=contact), PARA)[1]) == {"contact"}
+
+
+def test_a_quote_is_located_in_the_paragraph_or_refused():
+    values, errors = validate(form(quote="建城史2200多年"), PARA)
+    assert errors == {} and values["quote_start"] == PARA["text"].index("建城史")
+    values, errors = validate(form(quote="南充"), PARA)
+    assert errors == {} and values["quote_start"] == 0  # at the very start is a position, not "none"
+    assert set(validate(form(quote="不在这里"), PARA)[1]) == {"quote"}
+    assert set(validate(form(quote="南充"), None)[1]) == {"quote"}  # the whole draft has no text to quote
+    long_quote = PARA["text"] * 30
+    assert validate(form(quote=long_quote), {**PARA, "text": long_quote})[1] == {
+        "quote": "The quoted phrase is too long (at most 500 characters)."}
+
+
+def test_a_quote_of_exactly_five_hundred_characters_is_taken():
+    text = "字" * 500
+    assert validate(form(quote=text), {**PARA, "text": text})[1] == {}
+
+
+# --- what commenting.submit stores ---
+
+@pytest.fixture
+def c(db):
+    from revise.store import consultations as consultation_store
+
+    return consultation_store.by_slug(db, "nanchong-2022")
+
+
+@pytest.fixture
+def para(db, c):
+    from revise.store import blocks as block_store
+
+    return next(b for b in block_store.of_consultation(db, c["id"]) if b["text"].startswith("南充历史底蕴深厚"))
+
+
+def _submit(db, c, block, token="t1", department=None, **fields):
+    from revise import commenting
+    from revise.security import Signer
+
+    values = {"kind": "remark", "body": "建议补充。", "suggestion": "", "quote": "", "quote_start": None,
+              "name": "王五", "contact": "13800138000", **fields}
+    return commenting.submit(db, c, block, values, form_token=Signer(b"k").form_token() if token else token,
+                             department=department)
+
+
+def test_a_public_comment_waits_for_moderation_unless_the_consultation_publishes_at_once(db, c, para):
+    comment, created = _submit(db, c, para)
+    assert created and (comment["source"], comment["status"], comment["name"]) == ("public", "pending", "王五")
+    assert (comment["contact"], comment["block_id"], comment["block_rev"]) == ("13800138000", para["id"], para["rev"])
+    comment, _ = _submit(db, dict(c, publish_immediately=1), para)
+    assert comment["status"] == "published"
+
+
+def test_a_department_comment_carries_its_name_never_a_contact_and_waits(db, c, para):
+    from revise import departments
+
+    department_id, _ = departments.add(db, c, "市发展改革委", "test")
+    department = db.table("departments").get(department_id)
+    comment, _ = _submit(db, dict(c, publish_immediately=1), para, department=department)
+    assert (comment["source"], comment["status"], comment["name"], comment["contact"]) == (
+        "department", "pending", "市发展改革委", "")
+    assert comment["department_id"] == department_id
+
+
+def test_a_comment_on_a_paragraph_of_another_draft_or_a_deleted_one_is_refused(db, c, para):
+    from revise import commenting
+
+    for block in (dict(para, consultation_id=c["id"] + 1), dict(para, deleted=1)):
+        with pytest.raises(commenting.Refused) as refused:
+            _submit(db, c, block)
+        assert (refused.value.status, refused.value.message) == (404, "This paragraph is not part of the draft.")
+    assert db.table("comments").count == 0
+
+
+def test_a_quote_is_anchored_where_it_was_written(db, c, para):
+    comment, _ = _submit(db, c, para, quote="建城史", quote_start=para["text"].index("建城史"))
+    assert (comment["quote"], comment["quote_start"]) == ("建城史", para["text"].index("建城史"))
+    assert (comment["anchor_start"], comment["anchor_rev"], comment["anchor_state"]) == (
+        para["text"].index("建城史"), para["rev"], "ok")
+    plain, _ = _submit(db, c, para)
+    assert (plain["quote"], plain["anchor_start"], plain["anchor_rev"], plain["anchor_state"]) == (None,) * 4
+
+
+def test_a_comment_on_the_whole_draft_has_no_block(db, c):
+    comment, _ = _submit(db, c, None)
+    assert (comment["block_id"], comment["block_rev"], comment["anchor_rev"]) == (None, None, None)
+
+
+def test_moderation_publishes_or_withholds_and_is_audited(db, c, para):
+    from revise import commenting
+
+    ids = [_submit(db, c, para)[0]["id"], _submit(db, c, para)[0]["id"]]
+    assert commenting.moderate(db, c, ids, True, "张编辑") == 2
+    assert {r["status"] for r in db.table("comments").rows} == {"published"}
+    assert commenting.moderate(db, c, ids[:1], False, "张编辑") == 1
+    assert db.table("comments").get(ids[0])["status"] == "hidden"
+    events = list(db.table("audit").rows_where("action = ?", ["comment.moderate"]))
+    assert {e["actor"] for e in events} == {"张编辑"} and len(events) == 3

@@ -119,15 +119,22 @@ def make_templates() -> Jinja2Templates:
 
 
 class FragmentCache:
-    """A small LRU of rendered fragments, keyed by what they were rendered from."""
+    """A small LRU of rendered fragments and pages, keyed by what they were rendered from.
 
-    def __init__(self, size: int = 32):
+    `max_bytes` bounds the memory held by values that report their size (`nbytes`): a
+    rendered draft of 1,000 paragraphs is about a megabyte, and a server has a budget.
+    """
+
+    def __init__(self, size: int = 32, max_bytes: int = 64 * 1024 * 1024):
         import threading
         from collections import OrderedDict
 
         self.size = size
+        self.max_bytes = max_bytes
         self._items: OrderedDict = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
+        self._building: dict = {}  # key -> the asyncio task rebuilding it (latest())
 
     def get(self, key):
         with self._lock:
@@ -138,7 +145,39 @@ class FragmentCache:
 
     def put(self, key, value) -> None:
         with self._lock:
+            if key in self._items:
+                self._bytes -= getattr(self._items[key], "nbytes", 0)
             self._items[key] = value
+            self._bytes += getattr(value, "nbytes", 0)
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            while len(self._items) > self.size or (self._bytes > self.max_bytes and len(self._items) > 1):
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= getattr(dropped, "nbytes", 0)
+
+    async def latest(self, key, version, build):
+        """The value under `key` whose `.version` is `version`, built by `await build()` if needed.
+
+        One build per key at a time: callers arriving while it runs get the value it replaces
+        (stale by at most one build; a page rebuilt after every comment of a crowd would
+        otherwise be rebuilt by every reader), or, when there is none yet, wait for it. The
+        build runs to the end even when the request that started it goes away.
+        """
+        import asyncio
+
+        current = self.get(key)
+        if current is not None and current.version == version:
+            return current
+        task = self._building.get(key)
+        if task is None:
+            task = asyncio.ensure_future(build())
+            self._building[key] = task
+
+            def done(finished) -> None:
+                self._building.pop(key, None)
+                if not finished.cancelled() and finished.exception() is None:
+                    self.put(key, finished.result())
+
+            task.add_done_callback(done)
+        elif current is not None:
+            return current
+        return await asyncio.shield(task)

@@ -62,9 +62,3 @@ def _decode(row: dict) -> dict:
     row["outline"] = json.loads(row["outline"]) if row["outline"] else []
     return row
 
-
-def version(db: Database, cid: int) -> tuple:
-    """Changes whenever any block's text, order or presence changes (a cache key)."""
-    row = first(db, "select count(*) as n, total(rev) as revs, total(deleted) as gone, total(position) as pos "
-                    "from blocks where consultation_id = ?", [cid])
-    return (row["n"], row["revs"], row["gone"], row["pos"])

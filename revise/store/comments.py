@@ -71,23 +71,6 @@ def published_on_block(db: Database, cid: int, block_id: int | None) -> list[dic
     )
 
 
-def published_version(db: Database, cid: int) -> tuple:
-    """Changes whenever the set of published public comments changes (a cache key)."""
-    row = first(db, "select count(*) as n, total(id) as ids from comments where consultation_id = ? "
-                    "and source = 'public' and status = 'published'", [cid])
-    return (row["n"], row["ids"])
-
-
-def published_counts(db: Database, cid: int) -> dict[int | None, int]:
-    """Number of published public comments per block id (None: the whole draft)."""
-    rows = db.query(
-        "select block_id, count(*) as n from comments where consultation_id = ? and "
-        "source = 'public' and status = 'published' group by block_id",
-        [cid],
-    )
-    return {r["block_id"]: r["n"] for r in rows}
-
-
 def of_department(db: Database, department_id: int) -> list[dict]:
     """A department's own submissions, newest first."""
     return list(

@@ -322,3 +322,63 @@ def m008_grouping_queue(db: Database) -> None:
         "insert or ignore into grouping_queue (comment_id, consultation_id) select c.id, c.consultation_id "
         "from comments c where not exists (select 1 from comment_signatures s where s.comment_id = c.id)"
     )
+
+
+# Issue #11. Full-text indexing is redone only when the indexed text changes: sqlite-utils'
+# update trigger fired on every UPDATE of a comment, so each disposition or moderation
+# deleted and re-inserted the comment's trigram index entries. And the public page's counts:
+# published public comments per block (block 0: the draft as a whole) and two serials per
+# consultation that change whenever the public page would (revise/store/counts.py), kept by
+# triggers in the same transaction as the change, on every path that writes comments or blocks.
+_PUBLISHED = "{row}.source = 'public' and {row}.status = 'published'"
+_BUMP_COMMENTS = ("insert into public_versions (consultation_id, blocks, comments) values ({cid}, 0, 1) "
+                  "on conflict (consultation_id) do update set comments = comments + 1;")
+_BUMP_BLOCKS = ("insert into public_versions (consultation_id, blocks, comments) values ({cid}, 1, 0) "
+                "on conflict (consultation_id) do update set blocks = blocks + 1;")
+
+
+@migrations()
+def m010_fts_and_counts(db: Database) -> None:
+    from revise.store.counts import recount
+
+    db.execute("drop trigger if exists comments_au")
+    db.execute(
+        'create trigger comments_au after update of body, suggestion, name on comments begin '
+        'insert into comments_fts (comments_fts, rowid, body, suggestion, name) '
+        "values ('delete', old.rowid, old.body, old.suggestion, old.name); "
+        "insert into comments_fts (rowid, body, suggestion, name) values (new.rowid, new.body, new.suggestion, new.name); "
+        "end")
+    db.execute("create table published_counts (consultation_id integer not null, block_id integer not null, "
+               "n integer not null, primary key (consultation_id, block_id)) without rowid")
+    db.execute("create table public_versions (consultation_id integer primary key, blocks integer not null, "
+               "comments integer not null)")
+    old, new = _PUBLISHED.format(row="old"), _PUBLISHED.format(row="new")
+    db.execute(
+        f"create trigger published_counts_insert after insert on comments when {new} begin "
+        "insert into published_counts (consultation_id, block_id, n) values (new.consultation_id, "
+        "coalesce(new.block_id, 0), 1) on conflict (consultation_id, block_id) do update set n = n + 1; "
+        f"{_BUMP_COMMENTS.format(cid='new.consultation_id')} end")
+    db.execute(
+        f"create trigger published_counts_delete after delete on comments when {old} begin "
+        "update published_counts set n = n - 1 where consultation_id = old.consultation_id "
+        "and block_id = coalesce(old.block_id, 0); "
+        f"{_BUMP_COMMENTS.format(cid='old.consultation_id')} end")
+    # Published or not changed, or a published comment moved: take it off its old block, add
+    # it to its new one (each statement does nothing when its side is not published).
+    db.execute(
+        "create trigger published_counts_update after update of status, source, block_id, consultation_id "
+        f"on comments when ({old}) is not ({new}) or (({old}) and (old.block_id is not new.block_id "
+        "or old.consultation_id is not new.consultation_id)) begin "
+        f"update published_counts set n = n - 1 where {old} and consultation_id = old.consultation_id "
+        "and block_id = coalesce(old.block_id, 0); "
+        "insert into published_counts (consultation_id, block_id, n) select new.consultation_id, "
+        f"coalesce(new.block_id, 0), 1 where {new} "
+        "on conflict (consultation_id, block_id) do update set n = n + 1; "
+        f"{_BUMP_COMMENTS.format(cid='new.consultation_id')} "
+        "insert into public_versions (consultation_id, blocks, comments) select old.consultation_id, 0, 1 "
+        "where old.consultation_id is not new.consultation_id "
+        "on conflict (consultation_id) do update set comments = comments + 1; end")
+    for event, row in (("insert", "new"), ("update", "new"), ("delete", "old")):
+        db.execute(f"create trigger public_versions_blocks_{event} after {event} on blocks begin "
+                   f"{_BUMP_BLOCKS.format(cid=f'{row}.consultation_id')} end")
+    recount(db)

@@ -1,9 +1,29 @@
-"""Public pages: the list of consultations, a consultation's draft, and the department view of it."""
+"""Public pages: the list of consultations, a consultation's draft, and the department view of it.
+
+The draft page is the one page a crowd reads (issue #11). It is the same for every member of
+the public until a revision, a change in the published comments, the consultation's settings
+or the window changes it, so it is rendered, gzipped and hashed once per such version and
+language (`PublicPage`), and a view costs two small indexed reads: the consultation and its
+version serials (revise/store/counts.py). Nothing personal is in it: its forms are on the
+block pages, so it sets no session cookie and a shared cache may keep it (`public, no-cache`
+with an ETag and Last-Modified: a repeat view is a 304). The one personal part, the receipt
+box after a comment (`?receipt=`), is put into a copy of the cached page for that answer only.
+"""
 
 from __future__ import annotations
 
+import functools
+import gzip
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from revise import reading, report, revising
@@ -11,9 +31,17 @@ from revise.security import normalise_receipt
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
+from revise.store import counts as count_store
+from revise.store import reading as read_snapshot
 from revise.web import comments
 from revise.web.downloads import download
 from revise.window import OPEN, Window
+
+log = logging.getLogger("revise")
+
+# Any cache may keep the page, and must ask again each time (a 304 when nothing changed).
+PUBLIC_CACHE = "public, no-cache"
+VARY = "Accept-Encoding, HX-Request"
 
 
 def home(request: Request):
@@ -27,51 +55,164 @@ def home(request: Request):
     return comments.render(request, "home.html", {"consultations": consultations})
 
 
-def consultation(request: Request):
+@dataclass(frozen=True)
+class PublicPage:
+    """The public draft page as everyone gets it: rendered, compressed and hashed once per version."""
+
+    version: tuple
+    body: bytes
+    gzipped: bytes
+    etag: str  # strong validator of `body`, quoted; the gzipped bytes carry it with "-gz"
+    modified: int  # Last-Modified, Unix seconds
+    slots: dict = field(repr=False)  # block id (None: the whole draft) -> id of the element a receipt goes in
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.body) + len(self.gzipped)
+
+
+async def consultation(request: Request):
     """The notice, the window and the whole draft, block by block, with its outline.
 
     The same page serves a department through its private link, with its own submissions.
     """
     audience = comments.audience_of(request)
+    if audience.department is not None:
+        return await run_in_threadpool(_page, request, audience, None)
+    page = await _public_page(request, audience.consultation)
+    # The page has no form, so it needs no visitor session: no Set-Cookie, and a shared cache
+    # may keep it. The block pages and thread fragments, which carry the forms, issue the id.
+    request.scope["state"]["new_session_id"] = None
+    code = normalise_receipt(request.query_params.get("receipt", ""))
+    if code:
+        return await run_in_threadpool(_with_receipt, request, audience, page, code)
+    return _send(request, page)
+
+
+async def _public_page(request: Request, c: dict) -> PublicPage:
+    """The cached page for this consultation and language, rebuilt (once) when its version changed."""
+    db = request.app.state.connections.get()
+    version = _version(c, count_store.versions(db, c["id"]))
+    # Links in the page are absolute (url_for), so the address it was asked under is part of the key.
+    key = ("public", c["id"], request.scope["state"].get("locale"), str(request.base_url))
+    cache = request.app.state.page_cache
+    return await cache.latest(key, version, lambda: run_in_threadpool(_build, request, c["id"], cache.get(key)))
+
+
+def _version(c: dict, serials: tuple[int, int]) -> tuple:
+    return (_window(c["opens_at"], c["closes_at"]).state(), serials, tuple(c.values()))
+
+
+@functools.lru_cache(maxsize=64)
+def _window(opens_at: str, closes_at: str) -> Window:
+    """The window parsed once (strptime on every view was a twentieth of the page's time)."""
+    return Window.of({"opens_at": opens_at, "closes_at": closes_at})
+
+
+def _build(request: Request, cid: int, previous: PublicPage | None) -> PublicPage:
+    """Render the public page from one consistent snapshot, gzip it and hash it."""
+    db = request.app.state.connections.get()
+    with read_snapshot(db):
+        c = consultation_store.by_id(db, cid)
+        version = _version(c, count_store.versions(db, cid))
+        blocks = block_store.of_consultation(db, cid)
+        counts = count_store.published_counts(db, cid)
+    items = reading.layout(blocks)
+    window_state = version[0]
+    context = {
+        "c": c, "audience": comments.Audience(c), "window_state": window_state, "is_open": window_state == OPEN,
+        "just_sent": None, "own": [], "filed": False, "items": items,
+        "outline": reading.outline(items), "counts": counts, "section_counts": reading.section_counts(blocks, counts),
+    }
+    body = comments.render(request, "consultation.html", context).body
+    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    if previous is not None and previous.etag == etag:
+        modified = previous.modified
+    else:  # strictly later than the page it replaces, or If-Modified-Since could match a stale copy
+        modified = max(int(time.time()), previous.modified + 1 if previous else 0)
+    slots: dict[int | None, str] = {None: "thread-draft"}
+    for item in items:
+        if isinstance(item, reading.Table):
+            slots.update((row.block["id"], f"thread-t{item.number}") for row in item.rows)
+        else:
+            slots[item["id"]] = f"thread-{item['id']}"
+    return PublicPage(version, body, gzip.compress(body, 6, mtime=0), etag, modified, slots)
+
+
+def _accepts_gzip(value: str) -> bool:
+    for part in value.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and q[2:].strip().rstrip("0").rstrip(".") in ("", "0"))
+    return False
+
+
+def _not_modified(request: Request, page: PublicPage) -> bool:
+    """If-None-Match (either encoding's ETag, weak or strong), else If-Modified-Since."""
+    tags = request.headers.get("if-none-match")
+    if tags is not None:
+        bare = page.etag.strip('"')
+        return any(t == "*" or t.removeprefix("W/").strip('"').removesuffix("-gz") == bare
+                   for t in (t.strip() for t in tags.split(",")))
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return page.modified <= parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
+
+
+def _send(request: Request, page: PublicPage) -> Response:
+    """The cached page, gzipped when the client accepts it, or 304 when its copy is current."""
+    gz = _accepts_gzip(request.headers.get("accept-encoding", ""))
+    headers = {"ETag": page.etag[:-1] + '-gz"' if gz else page.etag, "Vary": VARY,
+               "Last-Modified": formatdate(page.modified, usegmt=True), "Cache-Control": PUBLIC_CACHE}
+    if _not_modified(request, page):
+        return Response(status_code=304, headers=headers)
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+    return Response(page.gzipped if gz else page.body, headers=headers, media_type="text/html")
+
+
+def _with_receipt(request: Request, audience: comments.Audience, page: PublicPage, code: str) -> Response:
+    """The page with the receipt box of the comment just sent, in its paragraph's slot (this answer only)."""
     db = request.app.state.connections.get()
     c = audience.consultation
-    code = normalise_receipt(request.query_params.get("receipt", ""))
-    just_sent = comment_store.by_receipt(db, code) if code else None
-    if just_sent and just_sent["consultation_id"] != c["id"]:
-        just_sent = None
+    just_sent = comment_store.by_receipt(db, code)
+    if just_sent is None or just_sent["consultation_id"] != c["id"] or just_sent["block_id"] not in page.slots:
+        return _send(request, page)
+    box = comments.render_fragment(request, "partials/_receipt_box.html",
+                                   {"comment": just_sent, "c": c, "audience": audience})
+    marker = f'id="{page.slots[just_sent["block_id"]]}"'.encode()
+    at = page.body.find(marker)
+    at = page.body.find(b">", at) + 1 if at >= 0 else 0
+    if at <= 0:  # the template no longer has the slot: render the whole page for this answer
+        log.warning("receipt slot %s not found in the public page", marker)
+        return _page(request, audience, just_sent)
+    body = page.body[:at] + str(box).encode() + page.body[at:]
+    headers = {"Vary": VARY, "Cache-Control": "private, no-cache"}
+    if _accepts_gzip(request.headers.get("accept-encoding", "")):
+        body, headers["Content-Encoding"] = gzip.compress(body, 6), "gzip"
+    return Response(body, headers=headers, media_type="text/html")
+
+
+def _page(request: Request, audience: comments.Audience, just_sent: dict | None):
+    """The page rendered for this answer alone: a department's (its own submissions, no public counts)."""
+    db = request.app.state.connections.get()
+    c = audience.consultation
     window_state = Window.of(c).state()
-    context = {
-        "c": c,
-        "audience": audience,
-        "window_state": window_state,
-        "is_open": window_state == OPEN,
-        "just_sent": just_sent,
+    blocks = block_store.of_consultation(db, c["id"])
+    items = reading.layout(blocks)
+    counts = count_store.published_counts(db, c["id"]) if audience.department is None else {}
+    return comments.render(request, "consultation.html", {
+        "c": c, "audience": audience, "window_state": window_state, "is_open": window_state == OPEN,
+        "just_sent": just_sent, "filed": request.query_params.get("filed") == "1",
         "own": comment_store.of_department(db, audience.department["id"]) if audience.department else [],
-        "filed": request.query_params.get("filed") == "1",
-        "counts": {},
-        "reader_html": None,
-    }
-    # The draft itself is the same for every member of the public until a revision, a
-    # moderation or the window changes it: render it once per version and language.
-    cacheable = audience.department is None and just_sent is None
-    key = None
-    if cacheable:
-        key = (c["id"], request.scope["state"].get("locale"), window_state,
-               block_store.version(db, c["id"]), comment_store.published_version(db, c["id"]))
-        context["reader_html"] = request.app.state.page_cache.get(key)
-    if context["reader_html"] is None:
-        blocks = block_store.of_consultation(db, c["id"])
-        items = reading.layout(blocks)
-        counts = comment_store.published_counts(db, c["id"]) if audience.department is None else {}
-        context.update(items=items, outline=reading.outline(items), counts=counts,
-                       section_counts=reading.section_counts(blocks, counts))
-        if cacheable:
-            html = comments.render_fragment(request, "partials/_reader.html", context)
-            request.app.state.page_cache.put(key, html)
-            context["reader_html"] = html
-    else:
-        context["counts"] = comment_store.published_counts(db, c["id"])
-    return comments.render(request, "consultation.html", context)
+        "items": items, "outline": reading.outline(items), "counts": counts,
+        "section_counts": reading.section_counts(blocks, counts),
+    })
 
 
 routes = [

@@ -22,7 +22,7 @@ from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
 from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
-from revise.web import anchors, auth, comments, editor, ledger, public, reach, workspace
+from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, workspace
 from revise.web.clients import ForwardedClient
 from revise.web.middleware import (
     SECURITY_HEADERS,
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *ledger.routes,
             *reach.routes,
             *anchors.routes,
+            *mail.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
@@ -107,7 +108,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                        uploads={"/editor/new": settings.max_docx_bytes + 64 * 1024},
                        # Bodies that may carry one attachment: the file plus the form's text.
                        multipart=tuple((path, settings.max_attachment_bytes + settings.max_form_bytes)
-                                       for path in (*ledger.UPLOAD_PATHS, *comments.UPLOAD_PATHS)),
+                                       for path in (*ledger.UPLOAD_PATHS, *comments.UPLOAD_PATHS))
+                       + mail.upload_limits(settings),
                        timeout=settings.body_timeout),
         ],
         exception_handlers={HTTPException: http_error, Busy: busy, sqlite3.OperationalError: busy,

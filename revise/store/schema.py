@@ -324,6 +324,23 @@ def m008_grouping_queue(db: Database) -> None:
     )
 
 
+@migrations()
+def m009_mail_and_returns(db: Database) -> None:
+    # Issue #14: comments taken from the mailbox keep their Message-ID (a message imported twice
+    # is skipped), and a draft sent back as a Word file is remembered by its SHA-256 (the same
+    # file uploaded twice creates nothing new).
+    db["comments"].add_column("message_id", str)
+    db["comments"].create_index(["consultation_id", "message_id"], unique=True)
+    db["returned_files"].create(
+        {"id": int, "consultation_id": int, "sha256": str, "filename": str, "sender": str,
+         "department_id": int, "uploaded_by": str, "comments": int, "created_at": str},
+        pk="id",
+        foreign_keys=[("consultation_id", "consultations", "id"), ("department_id", "departments", "id")],
+        not_null={"consultation_id", "sha256", "created_at"},
+    )
+    db["returned_files"].create_index(["consultation_id", "sha256"], unique=True)
+
+
 # Issue #11. Full-text indexing is redone only when the indexed text changes: sqlite-utils'
 # update trigger fired on every UPDATE of a comment, so each disposition or moderation
 # deleted and re-inserted the comment's trigram index entries. And the public page's counts:

@@ -5,8 +5,8 @@
     python server.py accounts password USERNAME [--generate]
     python server.py accounts disable USERNAME
 
-Without --generate the password is typed twice at a prompt; when stdin is not a terminal one
-line is read from it instead, so scripts can pipe a password in.
+Without --generate the password is typed twice at a prompt; when stdin is not a terminal it is
+read from there instead, so scripts can pipe it in: one line, or two that must be the same.
 """
 
 from __future__ import annotations
@@ -16,27 +16,21 @@ import getpass
 import sys
 
 from revise import accounts
-from revise.i18n import N_
-from revise.i18n import gettext as _
+from revise.cli_common import N_, Refused, _, open_existing
+from revise.cli_common import actor as _actor
 from revise.settings import Settings
-from revise.store import open_database
 
 STATES = {True: N_("disabled"), False: N_("active")}
 
 
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no user name in some containers
-        return "cli"
+def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
+    """Add the `accounts` command and its sub-commands to the command line's parser."""
+    parser = subparsers.add_parser("accounts", parents=[common], help=_("editor and administrator accounts"),
+                                   description=_("Create, list, re-password and disable editor accounts."))
+    parser.set_defaults(run=run)
+    sub = parser.add_subparsers(dest="accounts_command", required=True, title=_("commands"), metavar="COMMAND")
 
-
-def add_parser(subparsers) -> None:
-    """Add the `accounts` command and its sub-commands to server.py's parser."""
-    parser = subparsers.add_parser("accounts", help=_("editor and administrator accounts"))
-    sub = parser.add_subparsers(dest="accounts_command", required=True)
-
-    add = sub.add_parser("add", help=_("create an account"))
+    add = sub.add_parser("add", parents=[common], help=_("create an account"))
     add.add_argument("username", help=_("user name for signing in: 3–32 of a–z, 0–9, “.”, “_”, “-”"))
     add.add_argument("--name", required=True, help=_("the name shown on pages and in the audit log"))
     add.add_argument("--role", choices=accounts.ROLES, default="editor",
@@ -44,27 +38,31 @@ def add_parser(subparsers) -> None:
     add.add_argument("--generate", action="store_true", help=_("generate a password and print it once"))
     add.add_argument("--by", default=_actor(), help=_("who makes the change (for the audit log)"))
 
-    sub.add_parser("list", help=_("list accounts"))
+    sub.add_parser("list", parents=[common], help=_("list accounts"))
 
-    password = sub.add_parser("password", help=_("set a new password (signs the account out everywhere)"))
-    password.add_argument("username")
+    password = sub.add_parser("password", parents=[common], help=_("set a new password (signs the account out everywhere)"))
+    password.add_argument("username", help=_("the account's user name"))
     password.add_argument("--generate", action="store_true", help=_("generate a password and print it once"))
-    password.add_argument("--by", default=_actor())
+    password.add_argument("--by", default=_actor(), help=_("who makes the change (for the audit log)"))
 
-    disable = sub.add_parser("disable", help=_("stop an account from signing in"))
-    disable.add_argument("username")
-    disable.add_argument("--by", default=_actor())
+    disable = sub.add_parser("disable", parents=[common], help=_("stop an account from signing in"))
+    disable.add_argument("username", help=_("the account's user name"))
+    disable.add_argument("--by", default=_actor(), help=_("who makes the change (for the audit log)"))
 
 
-def _read_password() -> str | None:
-    """The new password: typed twice at a prompt, or one line from a pipe; None if the two differ."""
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass(_("New password: "))
-    second = getpass.getpass(_("The same password again: "))
+def _read_password() -> str:
+    """The new password: typed twice at a prompt, or piped in (one line, or two the same)."""
+    if sys.stdin.isatty():
+        first = getpass.getpass(_("New password: "))
+        second = getpass.getpass(_("The same password again: "))
+    else:
+        lines = [sys.stdin.readline(), sys.stdin.readline()]
+        if not lines[0]:
+            raise Refused(N_("No password on standard input; nothing was changed."))
+        first = lines[0].rstrip("\r\n")
+        second = lines[1].rstrip("\r\n") if lines[1] else first  # a second line, if any, must repeat it
     if first != second:
-        print(_("The two passwords differ; nothing was changed."), file=sys.stderr)
-        return None
+        raise Refused(N_("The two passwords differ; nothing was changed."))
     return first
 
 
@@ -75,7 +73,7 @@ def _show_generated(username: str, password: str) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Carry out one `accounts` sub-command; 0 on success, 2 when refused."""
-    db = open_database(settings.db_path)
+    db = open_existing(settings)
     try:
         command = args.accounts_command
         if command == "list":
@@ -88,8 +86,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(_("Account %(username)s is disabled and signed out.", username=args.username))
             return 0
         password = accounts.generate_password() if args.generate else _read_password()
-        if password is None:
-            return 2
         if command == "add":
             accounts.create_account(db, args.username, args.name, args.role, password, args.by)
             print(_("Account %(username)s created (%(role)s).", username=args.username,
@@ -101,7 +97,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             _show_generated(args.username, password)
         return 0
     except accounts.AccountError as error:
-        print(_(error.message, **error.params), file=sys.stderr)
-        return 2
+        raise Refused(error.message, **error.params) from None
     finally:
         db.close()

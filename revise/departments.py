@@ -37,6 +37,26 @@ def add(db: Database, consultation: dict, name: str, actor: str) -> tuple[int, s
     return department_id, token
 
 
+def add_all(db: Database, consultation: dict, names: list[str], actor: str) -> list[tuple[str, str]]:
+    """Put several departments on the roster, all or none: every name is checked first, then all
+    are added in one transaction (issue #15). Return (name, link token) for each."""
+    cleaned = [clean_name(name) for name in names]
+    for name in cleaned:
+        if not name or len(name) > 100:
+            raise RosterError(N_("Give the department's name (at most 100 characters)."))
+        if cleaned.count(name) > 1:
+            raise RosterError(N_("“%(name)s” is named more than once."), name=name)
+        if department_store.by_name(db, consultation["id"], name):
+            raise RosterError(N_("“%(name)s” is already on the roster."), name=name)
+    at = utc_now_text()
+    tokens = [new_link_token() for _name in cleaned]
+    entries = [(name, token_hash(token), audit_store.event(actor, "department.add", consultation["id"],
+                                                           after={"name": name}, at=at))
+               for name, token in zip(cleaned, tokens)]
+    department_store.add_all(db, consultation["id"], entries, at)
+    return list(zip(cleaned, tokens))
+
+
 def new_link(db: Database, consultation: dict, name: str, actor: str) -> str:
     """Replace a department's private link (e.g. if it leaked); return the new token."""
     name = clean_name(name)

@@ -19,6 +19,14 @@ def shared_dir() -> Path:
 DRAFT = ROOT / "docs" / "draft.docx"
 
 
+@pytest.fixture(autouse=True)
+def default_locale(monkeypatch):
+    """No locale variable, whatever the machine's: the command line speaks its default, zh-CN
+    (tests that want English set LANG themselves)."""
+    for name in ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def settings(tmp_path):
     """Settings for an app on its own fresh data folder."""

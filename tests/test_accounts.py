@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 import server
 from revise import accounts
-from revise.store import connect
+from revise.store import connect, open_database
 from revise.timeutil import utc_now
 from revise.web import auth
 
@@ -97,6 +97,7 @@ def test_a_user_name_is_taken_once(db):
 
 def test_the_command_line_generates_a_password_prints_it_once_and_it_signs_in(tmp_path, capsys):
     data = tmp_path / "d"
+    open_database(tmp_path / "d" / "revise.db").close()  # the command line never creates one (issue #15)
     code = server.main(["--data", str(data), "accounts", "add", "wang", "--name", "王管理", "--role", "admin", "--generate"])
     assert code == 0
     out = capsys.readouterr().out.splitlines()
@@ -111,6 +112,7 @@ def test_the_command_line_generates_a_password_prints_it_once_and_it_signs_in(tm
 
 def test_the_command_line_reads_a_piped_password_lists_renews_and_disables(tmp_path, capsys, monkeypatch):
     data = str(tmp_path / "d")
+    open_database(tmp_path / "d" / "revise.db").close()  # the command line never creates one (issue #15)
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert server.main(["--data", data, "accounts", "add", "zhang", "--name", "张编辑"]) == 0
     assert server.main(["--data", data, "accounts", "list"]) == 0
@@ -140,12 +142,14 @@ def test_the_command_line_refuses_two_different_passwords_typed_at_the_prompt(tm
     typed = iter([PASSWORD, PASSWORD + "!"])
     monkeypatch.setattr("sys.stdin", Terminal())
     monkeypatch.setattr("revise.accounts_cli.getpass.getpass", lambda prompt="": next(typed))
+    open_database(tmp_path / "d" / "revise.db").close()  # the command line never creates one (issue #15)
     assert server.main(["--data", str(tmp_path / "d"), "accounts", "add", "zhang", "--name", "张编辑"]) == 2
     assert "不一致" in capsys.readouterr().err
     assert connect(tmp_path / "d" / "revise.db").table("accounts").count == 0
 
 
 def test_the_command_line_explains_a_refusal_in_chinese(tmp_path, capsys, monkeypatch):
+    open_database(tmp_path / "d" / "revise.db").close()  # the command line never creates one (issue #15)
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert server.main(["--data", str(tmp_path / "d"), "accounts", "add", "zhang", "--name", "张编辑"]) == 2
     err = capsys.readouterr().err

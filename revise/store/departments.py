@@ -17,6 +17,18 @@ def add(db: Database, cid: int, name: str, token_hash: str, at: str, audit: dict
     return department_id
 
 
+def add_all(db: Database, cid: int, entries: list[tuple[str, str, dict]], at: str) -> list[int]:
+    """Put several departments (name, token hash, audit event) on the roster in one transaction."""
+    ids = []
+    with writing(db):
+        table = db.table("departments")
+        for name, token_hash, audit in entries:
+            table.insert({"consultation_id": cid, "name": name, "token_hash": token_hash, "created_at": at})
+            ids.append(table.last_pk)
+            db.table("audit").insert(dict(audit, subject=f"department:{table.last_pk}"))
+    return ids
+
+
 def by_token_hash(db: Database, token_hash: str) -> dict | None:
     return first(db, "select * from departments where token_hash = ?", [token_hash])
 

@@ -33,10 +33,14 @@ def utc_now_text() -> str:
 def parse_local(value: str, tz: ZoneInfo = SHANGHAI) -> datetime:
     """Parse a user-typed instant: ISO 8601, with an offset or else in Asia/Shanghai.
 
-    Accepts "2022-10-08", "2022-10-08 09:00", "2022-10-08T09:00:00+08:00", "...Z".
+    Accepts "2022-10-08", "2022-10-08 09:00", "2022-10-08T09:00:00+08:00", "...Z". Years
+    outside 1900–9998 are refused with ValueError like any other bad input: year 1 in Beijing
+    time is year 0 in UTC, which datetime cannot hold (an OverflowError and a 500, issue #10).
     """
     text = value.strip().replace("Z", "+00:00")
     moment = datetime.fromisoformat(text)
+    if not 1900 <= moment.year <= 9998:
+        raise ValueError(f"year out of range: {moment.year}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(timezone.utc).replace(microsecond=0)

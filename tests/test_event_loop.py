@@ -185,3 +185,16 @@ def test_comments_queued_for_grouping_are_placed_after_a_restart(app_settings):
     groups = db.execute("select count(distinct group_id) from comments where consultation_id = ? and group_id is not null",
                         [c["id"]]).fetchone()[0]
     assert groups == 1
+
+
+def test_a_form_from_the_configured_site_behind_a_tls_proxy_is_accepted(tmp_path):
+    """The browser says Origin https://…, the unconfigured proxy makes the request look like http."""
+    settings = Settings(data_dir=tmp_path / "data", base_url="https://testserver")
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        db = connect(settings.db_path)
+        action, data = _form(client, db)
+        ok = client.post(action, data=data, headers={"origin": "https://testserver"}, follow_redirects=False)
+        assert ok.status_code == 303
+        _, data = _form(client, db)
+        other = client.post(action, data=data, headers={"origin": "https://evil.example"}, follow_redirects=False)
+        assert other.status_code == 403

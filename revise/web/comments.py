@@ -8,7 +8,7 @@ With htmx (HX-Request) a route answers with the fragment to swap; without, a who
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
@@ -241,7 +241,11 @@ def _form_again(request: Request, audience: Audience, block: dict | None, values
 def _check_post(request: Request, form: dict) -> Response | None:
     """CSRF: the token must match the visitor's session; a cross-site POST has neither."""
     origin = request.headers.get("origin")
-    if origin and origin != "null" and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
+    # The site's own origin as the request sees it, or as the operator named it (base URL): behind
+    # a TLS proxy not configured as trusted the request looks like http, the browser says https.
+    base = urlsplit(request.app.state.settings.public_url)
+    own = {f"{request.url.scheme}://{request.url.netloc}", f"{base.scheme}://{base.netloc}"}
+    if origin and origin != "null" and origin.rstrip("/") not in own:
         return refuse(request, 403, N_("This form was sent from another site and was refused."))
     token = form.get("csrf") if isinstance(form.get("csrf"), str) else None
     if not request.app.state.signer.check_csrf(request.scope["state"].get("session_id"), token):

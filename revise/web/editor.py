@@ -25,6 +25,7 @@ from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import groups as group_store
 from revise.store import queue as queue_store
+from revise.textclean import clean_text
 from revise.timeutil import parse_local
 from revise.web.auth import require
 from revise.web.comments import _check_post, _run_sync, is_htmx, render
@@ -112,7 +113,7 @@ def parse_filters(query) -> queue_store.Filters:
         kind=_choice(query.get("kind"), KINDS), source=_choice(query.get("source"), SOURCES),
         department=_int(query.get("department")), status=_choice(query.get("status"), STATUSES),
         disposition=_choice(query.get("disposition"), triage.DISPOSITIONS),
-        q=(query.get("q") or "")[:200], sort="block" if query.get("sort") == "block" else "time",
+        q=clean_text(query.get("q") or "", multiline=False)[:200], sort="block" if query.get("sort") == "block" else "time",
         page=max(1, min(_int(query.get("page")) or 1, 100_000)),
         grouped=query.get("grouped") != "0",
         channel=_choice(query.get("channel"), CHANNELS),

@@ -33,6 +33,10 @@ _DROP = re.compile(
     "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufeff\ufffe\uffff"
     + _PLANES + "]"
 )
+# Any character the two above could concern (every astral one too): most text has none, and
+# one search is much faster than the two substitutions (which walk a long character class).
+_SUSPECT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufdd0-\ufdef\ufeff\ufffe\uffff"
+                      "\U00010000-\U0010ffff]")
 # Dropped from names besides: bidi marks, embeddings, overrides and isolates; zero-width
 # characters and the other invisible format characters of U+2060–U+206F; soft hyphen.
 _DISGUISE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f]")
@@ -50,8 +54,9 @@ def clean_text(value: object, *, multiline: bool = True, strip: bool = True) -> 
     """
     if not isinstance(value, str):
         return ""
-    text = _DROP.sub("", _BREAKS.sub("\n", value))
-    text = unicodedata.normalize("NFC", text)
+    text = _DROP.sub("", _BREAKS.sub("\n", value)) if _SUSPECT.search(value) else value
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     if not multiline:
         text = text.replace("\n", " ").replace("\t", " ")
     return text.strip() if strip else text

@@ -69,6 +69,11 @@ def test_text_that_is_not_a_personal_number_is_left_alone(text):
     assert mask(text) == text
 
 
+def test_an_empty_or_missing_text_stays_empty():
+    """An empty name must stay empty, so that the page says "anonymous" instead."""
+    assert mask("") == "" and mask(None) == ""
+
+
 def test_two_numbers_in_one_comment_are_both_masked():
     assert mask("手机13912345678,座机0817-2345678。") == "手机139****5678,座机0817-****5678。"
 
@@ -139,3 +144,15 @@ def test_the_editors_see_the_numbers_unmasked_in_their_own_view(client, db, publ
     page = parse_html(client.get(f"/editor/c/nanchong-2022/comments/{row['id']}").text).text_content()
     written = next(r[1] for r in RULES if r[0] in row["body"])
     assert written in page
+
+
+def test_a_number_typed_into_the_name_field_is_masked_in_the_thread_too(client, db):
+    from test_comments import nanchong
+
+    from revise import commenting
+
+    block = block_with(db, "南充历史底蕴深厚")
+    assert comment(client, block, name="王五13912345678").status_code == 303
+    commenting.moderate(db, nanchong(db), [r["id"] for r in db.table("comments").rows], True, "管理员")
+    text = parse_html(client.get(f"/c/nanchong-2022/b/{block['id']}").text).text_content()
+    assert "13912345678" not in text and "王五139****5678" in text

@@ -72,7 +72,7 @@ def copy_tree(source: Path, target: Path) -> None:
 def config(module: str, tests: list[str]) -> str:
     """A setup.cfg [mutmut] section for one module."""
     lines = ["[mutmut]", "source_paths = revise", f"only_mutate = {module}",
-             "also_copy =", "    docs/", "    static/", "    server.py",
+             "also_copy =", "    docs/", "    static/", "    tools/", "    server.py",
              "pytest_add_cli_args =", "    -p", "    no:cacheprovider",
              "pytest_add_cli_args_test_selection ="]
     lines += [f"    {t}" for t in tests]
@@ -90,6 +90,8 @@ def run_module(workdir: Path, module: str, tests: list[str], mutmut: str, childr
     if not meta.exists():
         return {"module": module, "error": f"mutmut did not finish: see {log}"}
     codes = json.loads(meta.read_text())["exit_code_by_key"]
+    if not codes or None in codes.values():
+        return {"module": module, "error": f"mutmut did not check every mutant: see {log}"}
     counted = {k: v for k, v in codes.items() if v not in SKIPPED}
     survivors = sorted(k for k, v in counted.items() if v not in KILLED)
     with (workdir / "results" / (Path(module).stem + ".txt")).open("w") as out:
@@ -133,8 +135,8 @@ def main() -> int:
         progress(args.workdir)
         return 0
 
-    wanted = [m for m in MODULES if not args.modules or any(
-        m == a or Path(m).stem == a or m.endswith("/" + a) for a in args.modules)]
+    wanted = list(MODULES) if not args.modules else [  # in the order asked for: the quick ones first
+        m for a in args.modules for m in MODULES if m == a or Path(m).stem == a or m.endswith("/" + a)]
     if not wanted:
         parser.error(f"no such module; choose from {', '.join(Path(m).stem for m in MODULES)}")
     source, workdir = args.source.resolve(), args.workdir.resolve()

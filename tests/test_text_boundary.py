@@ -3,6 +3,7 @@ by the upgrade, exports keep working, and the public sees names masked like comm
 
 import io
 import unicodedata
+import zipfile
 from datetime import date
 
 import docx
@@ -135,8 +136,6 @@ def test_an_editors_edit_with_control_characters_exports_and_the_vertical_tab_is
 
 
 def _main_xml(data: bytes) -> bytes:
-    import zipfile
-
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return z.read("word/document.xml")
 
@@ -174,9 +173,9 @@ def _comment(db, c, **values):
 
 def test_a_ledger_entry_is_cleaned_like_a_web_comment(db, c):
     form = {"channel": "letter", "kind": "remark", "body": "来信\ufffe意见\v第二段", "name": "刘\u202e六",
-            "received_on": date.today().isoformat(), "late_reason": "邮寄\x00延误", "blocks": []}
-    values, errors = ledger.validate(form, dict(c, opens_at="2000-01-01T00:00:00Z", closes_at="2999-01-01T00:00:00Z"),
-                                     [], [])
+            "received_on": "2024-03-01", "late_reason": "邮寄\x00延误", "blocks": []}
+    window = dict(c, opens_at="2024-02-01T00:00:00Z", closes_at="2024-04-01T00:00:00Z")
+    values, errors = ledger.validate(form, window, [], [], today=date(2024, 3, 2))
     assert not errors, errors
     assert values["body"] == "来信意见\n第二段" and values["name"] == "刘六"
 
@@ -234,8 +233,7 @@ def test_the_upgrade_cleans_stored_text_keeps_search_and_quotes_and_exports_agai
                "anchor_rev = 1, anchor_state = 'ok', disposition = 'rejected', disposition_reason = ?, "
                "status = 'published' where id = ?", [quote, para["id"], start, start, "不采纳\x00理由", made["id"]])
     db.execute("update consultations set title = title || ?, issuer = ? where id = ?", ["\ufffe", "科技局\x01", c["id"]])
-    with pytest.raises(ValueError):  # what made the exports fail (python-docx and lxml refuse it)
-        _strict_xml(edited)
+    assert "\ufffe" in db.table("comments").get(made["id"])["body"]  # what made every export fail
     db.execute("delete from _sqlite_migrations where name = 'm006_clean_stored_text'")
     db.close()
 
@@ -257,11 +255,6 @@ def test_the_upgrade_cleans_stored_text_keeps_search_and_quotes_and_exports_agai
         assert exporting.render(snap, name)
     assert text in [b.text for b in import_docx(exporting.render(snap, "plan.docx")).blocks]
     db.close()
-
-
-def _strict_xml(text: str) -> None:
-    element = etree.Element("t")
-    element.text = text  # lxml refuses what XML forbids, as python-docx does
 
 
 # --- names on public pages ----------------------------------------------------------------

@@ -54,7 +54,7 @@ OPTION = {"plan.docx": "--clean", "plan-tracked.docx": "--tracked", "report.xlsx
           "report.docx": "--report", "report.csv": "--report"}
 
 
-def child(code: str, args: list[str], out: Path, timeout: float) -> dict:
+def child(code: str, args: list[str], out: Path, timeout: float, cwd: Path = ROOT) -> dict:
     """Run a child; its RESULT line (seconds, peak memory in MB), CPU time and the output file's size.
 
     Peak memory is the child's VmHWM read by itself at the end: getrusage's ru_maxrss of a child
@@ -62,7 +62,7 @@ def child(code: str, args: list[str], out: Path, timeout: float) -> dict:
     and reported as {"timeout": seconds}.
     """
     with tempfile.TemporaryFile("w+") as so, tempfile.TemporaryFile("w+") as se:
-        proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, stdout=so, stderr=se, text=True)
+        proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=cwd, stdout=so, stderr=se, text=True)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -88,9 +88,9 @@ def _hwm(pid: int) -> float:
         return float("nan")
 
 
-def export(data: Path, slug: str, name: str, out: Path, timeout: float) -> dict:
+def export(data: Path, slug: str, name: str, out: Path, timeout: float, tree: Path = ROOT) -> dict:
     argv = ["--data", str(data), "export", slug, OPTION[name], str(out)]
-    return child(CHILD_EXPORT, [str(ROOT), json.dumps(argv)], out, timeout)
+    return child(CHILD_EXPORT, [str(tree), json.dumps(argv)], out, timeout, cwd=tree)
 
 
 def seconds(r: dict) -> str:
@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--only", default="plan.docx,plan-tracked.docx,report.xlsx,report.docx")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the revise checkout to run (default: this one)")
     parser.add_argument("--timeout", type=float, default=900, help="give up on one export after this many seconds")
     args = parser.parse_args()
     from bigcase import build
@@ -131,8 +132,8 @@ def main() -> None:
         print(f"python-docx open+save of the draft: {floor['seconds']:.2f}s, peak {floor['peak_mb']:.0f} MB", flush=True)
         rows = []
         for name in names:
-            big = export(data, info["slug"], name, tmp / f"big-{name}", args.timeout)
-            none = export(empty, info["slug"], name, tmp / f"none-{name}", args.timeout)
+            big = export(data, info["slug"], name, tmp / f"big-{name}", args.timeout, args.tree.resolve())
+            none = export(empty, info["slug"], name, tmp / f"none-{name}", args.timeout, args.tree.resolve())
             results[name] = {"big": big, "no_comments": none}
             print(f"{name}: {info['comments']} comments {seconds(big)}, peak {big['peak_mb']:.0f} MB, "
                   f"{big['size_mb']:.1f} MB | no comments {seconds(none)}, peak {none['peak_mb']:.0f} MB", flush=True)

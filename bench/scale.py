@@ -42,8 +42,10 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-sys.path.insert(0, str(ROOT))
+# --tree DIR: that checkout's revise is the one run and the one whose tokens are minted here.
+TREE = Path(sys.argv[sys.argv.index("--tree") + 1]).resolve() if "--tree" in sys.argv[:-1] else ROOT
 sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(TREE))
 
 import httpx2 as httpx  # noqa: E402
 from bigcase import Writer, _edited, seed_phrases, seed_text  # noqa: E402
@@ -85,7 +87,9 @@ def wait_until_up(url: str, timeout: float = 600) -> None:
 
 
 FACTORY = """
-import sys, uvicorn
+import sys
+sys.path.insert(0, sys.argv[3])
+import uvicorn
 from pathlib import Path
 from revise.app import create_app
 from revise.settings import Settings
@@ -93,14 +97,18 @@ uvicorn.run(create_app(Settings(data_dir=Path(sys.argv[1]))), host="127.0.0.1", 
 """
 
 
-def start_revise(data: Path, port: int, factory: bool = False) -> subprocess.Popen:
-    """revise as `server.py --data DATA serve` (or uvicorn on create_app directly), rate limit off."""
+def start_revise(data: Path, port: int, factory: bool = False, tree: Path = ROOT) -> subprocess.Popen:
+    """revise as `server.py --data DATA serve` (or uvicorn on create_app directly), rate limit off.
+
+    `tree` is the checkout to run (e.g. `git archive HEAD | tar -x -C /tmp/before` to measure a
+    commit while the work tree changes): its own server.py and revise package come first on the path.
+    """
     env = dict(os.environ, REVISE_COMMENTS_PER_MINUTE="1000000000")
     if factory:
-        cmd = [sys.executable, "-c", FACTORY, str(data), str(port)]
+        cmd = [sys.executable, "-c", FACTORY, str(data), str(port), str(tree)]
     else:
-        cmd = [sys.executable, str(ROOT / "server.py"), "--data", str(data), "serve", "--port", str(port), "--no-default"]
-    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        cmd = [sys.executable, str(tree / "server.py"), "--data", str(data), "serve", "--port", str(port), "--no-default"]
+    return subprocess.Popen(cmd, env=env, cwd=tree, stdout=subprocess.DEVNULL)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -142,11 +150,17 @@ class Wrk:
 
 
 def run_wrk(url, script, args, connections, seconds, headers=None, server_pid=None, threads=2) -> dict:
+    if server_pid:
+        wait_idle(server_pid)
     before = cpu_seconds(server_pid) if server_pid else None
     r = Wrk(url, script, args, connections, seconds, headers, threads).result()
     if server_pid:
         r["server_cpu"] = cpu_seconds(server_pid) - before
     return r
+
+
+def fmt_ms(ms: float) -> str:
+    return "timed out" if ms == float("inf") else f"{ms:.0f} ms"
 
 
 def describe(r: dict) -> str:
@@ -168,30 +182,51 @@ def cpu_note(r: dict) -> str:
 
 # --- requests ---
 
-def capture(client: httpx.Client, path: str, headers: dict, folder: Path, pages: list) -> int:
-    """Fetch a page as sent (raw bytes, undecoded) for the floor server; return its index."""
-    with client.stream("GET", path, headers=headers) as response:
-        body = b"".join(response.iter_raw())
-        if response.status_code != 200:
-            raise SystemExit(f"GET {path}: {response.status_code}")
-        kept = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "content-encoding")}
+def capture(client: httpx.Client, path: str, headers: dict, folder: Path, pages: list) -> int | None:
+    """Fetch a page as sent (raw bytes, undecoded) for the floor server; its index (None: timed out)."""
+    try:
+        with client.stream("GET", path, headers=headers) as response:
+            body = b"".join(response.iter_raw())
+    except httpx.TimeoutException:
+        print(f"GET {path} took longer than --request-timeout: no floor for it", flush=True)
+        return None
+    if response.status_code != 200:
+        raise SystemExit(f"GET {path}: {response.status_code}")
+    kept = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "content-encoding")}
     file = folder / f"page{len(pages)}"
     file.write_bytes(body)
     pages.append({"file": str(file), "headers": kept, "path": path, "bytes": len(body)})
     return len(pages) - 1
 
 
-def alone(client: httpx.Client, path: str, headers: dict, runs: int) -> float:
-    """Median seconds of `runs` sequential requests (after one warm-up)."""
-    client.get(path, headers=headers)
+def alone(client: httpx.Client, path: str, headers: dict, runs: int, cap: float = 30) -> float:
+    """Median seconds of `runs` sequential requests after one warm-up; when one takes over `cap`
+    seconds, that one is the figure (and inf when it timed out)."""
     samples = []
-    for _ in range(runs):
+    for i in range(runs + 1):
         start = time.perf_counter()
-        response = client.get(path, headers=headers)
-        samples.append(time.perf_counter() - start)
+        try:
+            response = client.get(path, headers=headers)
+        except httpx.TimeoutException:
+            return float("inf")
+        took = time.perf_counter() - start
         if response.status_code != 200:
             raise SystemExit(f"GET {path}: {response.status_code}")
+        if took > cap:
+            return took
+        if i:
+            samples.append(took)
     return statistics.median(samples)
+
+
+def wait_idle(pid: int, limit: float = 300) -> None:
+    """Wait until the server has finished what an earlier run left in flight (CPU quiet for a second)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(1)
+        if cpu_seconds(pid) - before < 0.05:
+            return
 
 
 def new_sid(signer: Signer) -> str:
@@ -260,10 +295,13 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--seconds", type=float, default=15, help="each wrk run")
     parser.add_argument("--alone-runs", type=int, default=5)
+    parser.add_argument("--request-timeout", type=float, default=300, help="for single requests (alone, captures)")
     parser.add_argument("--post-lines", type=int, default=60_000, help="one-time tokens minted per POST run")
     parser.add_argument("--search", default="创新", help="the 1-2 character word searched")
     parser.add_argument("--only", default="page,post,editor,crowd", help="which parts to run")
     parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the revise checkout to run (default: this one)")
+    parser.add_argument("--page-seconds", type=float, help="the public page's wrk runs (default: --seconds)")
     parser.add_argument("--factory", action="store_true",
                         help="run uvicorn on revise.app.create_app directly instead of server.py serve")
     args = parser.parse_args()
@@ -284,7 +322,7 @@ def main() -> None:
     signer = Signer(load_or_create_secret(data))
     rng = random.Random(2024)
     writer = Writer(rng, seed_phrases(seed_text(), random.Random(11)))
-    results: dict = {"comments": comments_before, "seconds": args.seconds}
+    results: dict = {"comments": comments_before, "seconds": args.seconds, "tree": str(TREE)}
     rows: list[tuple[str, str, str, str]] = []
     notes: list[str] = []
 
@@ -294,14 +332,14 @@ def main() -> None:
     floor = f"http://127.0.0.1:{floor_port}"
     print(f"{comments_before} comments in {data}; starting revise on {base}", flush=True)
     started = time.perf_counter()
-    server = start_revise(data, port, args.factory)
+    server = start_revise(data, port, args.factory, TREE)
     procs = [server]
     try:
         wait_until_up(base + "/")
         print(f"revise up in {time.perf_counter() - started:.1f}s", flush=True)
         pages: list[dict] = []
         page_path = f"/c/{slug}"
-        client = httpx.Client(base_url=base, timeout=120)
+        client = httpx.Client(base_url=base, timeout=args.request_timeout)
         editor_cookie = sign_in(base, info["editor"], info["password"])
         editor_headers = {"Cookie": editor_cookie, **BROWSER_HEADERS}
         total_rows = info["comments"]
@@ -328,22 +366,23 @@ def main() -> None:
                 time.sleep(0.1)
         page_kb = pages[idx["page"]]["bytes"] / 1024
         single = alone(client, page_path, BROWSER_HEADERS, args.alone_runs)
-        print(f"public page {page_path}: {page_kb:.0f} KB as sent, {single * 1000:.0f} ms alone", flush=True)
+        print(f"public page {page_path}: {page_kb:.0f} KB as sent, {fmt_ms(single * 1000)} alone", flush=True)
         results["page_alone_ms"] = single * 1000
 
-        def compare(name, key, paths_revise, paths_floor, connections, headers, alone_ms=None):
-            r = run_wrk(base, "get.lua", paths_revise, connections, args.seconds, headers, server.pid)
-            f = run_wrk(floor, "get.lua", paths_floor, connections, args.seconds)
+        def compare(name, key, paths_revise, paths_floor, connections, headers, alone_ms=None, seconds=args.seconds):
+            r = run_wrk(base, "get.lua", paths_revise, connections, seconds, headers, server.pid)
+            f = run_wrk(floor, "get.lua", paths_floor, connections, seconds) if "/p/None" not in paths_floor else None
             results[key] = {"revise": r, "floor": f, "alone_ms": alone_ms}
             what = f"{name}, {connections} conn"
-            revise_text = describe(r) + (f"; alone {alone_ms:.0f} ms" if alone_ms is not None else "")
-            rows.append((what, revise_text, describe(f), f"{r['rate'] / f['rate']:.3f}×"))
-            notes.append(f"{what}: revise {cpu_note(r)}; floor {cpu_note(f)}")
-            print(f"{what}: revise {describe(r)} | floor {describe(f)} | {cpu_note(r)}", flush=True)
+            revise_text = describe(r) + (f"; alone {fmt_ms(alone_ms)}" if alone_ms is not None else "")
+            rows.append((what, revise_text, describe(f) if f else "(no floor: capture timed out)",
+                         f"{r['rate'] / f['rate']:.3f}×" if f else ""))
+            notes.append(f"{what}: revise {cpu_note(r)}" + (f"; floor {cpu_note(f)}" if f else ""))
+            print(f"{what}: revise {describe(r)} | floor {describe(f) if f else '-'} | {cpu_note(r)}", flush=True)
 
         if "page" in only:
             compare(f"public draft page ({page_kb:.0f} KB)", "page", [page_path], [f"/p/{idx['page']}"], 8,
-                    BROWSER_HEADERS, single * 1000)
+                    BROWSER_HEADERS, single * 1000, args.page_seconds or args.seconds)
 
         if "post" in only:
             tokens = post_requests(work / "post.txt", args.post_lines, slug, blocks, signer, rng, writer)
@@ -363,21 +402,25 @@ def main() -> None:
             print(f"POST: revise {describe(r)} | floor {describe(f)} | {cpu_note(r)}\n  receipts {check}", flush=True)
 
         if "editor" in only:
+            wait_idle(server.pid)
             queue_alone = [alone(client, p, editor_headers, args.alone_runs) * 1000 for p in queue_paths]
             results["queue_alone_ms"] = queue_alone
             compare(f"editor queue (default / page {deep} / section+status)", "queue", queue_paths,
                     [f"/p/{idx[f'queue{n}']}" for n in range(3)], 4, editor_headers, max(queue_alone))
-            notes.append("queue alone, ms: " + ", ".join(f"{p.split('comments', 1)[1] or 'default'} {t:.0f}"
+            notes.append("queue alone: " + ", ".join(f"{p.split('comments', 1)[1] or 'default'} {fmt_ms(t)}"
                                                         for p, t in zip(queue_paths, queue_alone)))
+            wait_idle(server.pid)
             search_alone = alone(client, search_path, editor_headers, args.alone_runs) * 1000
             compare(f"queue search “{args.search}”", "search", [search_path], [f"/p/{idx['search']}"], 4,
                     editor_headers, search_alone)
+            wait_idle(server.pid)
             overview_alone = alone(client, overview_path, editor_headers, args.alone_runs) * 1000
             compare("editor overview", "overview", [overview_path], [f"/p/{idx['overview']}"], 4, editor_headers,
                     overview_alone)
 
         if "crowd" in only:
             tokens = post_requests(work / "crowd.txt", args.post_lines, slug, blocks, signer, rng, writer)
+            wait_idle(server.pid)
             before = cpu_seconds(server.pid)
             readers = Wrk(base, "get.lua", [page_path], 200, args.seconds, BROWSER_HEADERS)
             writers = Wrk(base, "post_comment.lua", [str(work / "crowd.txt"), "2", str(work / "crowd-receipts")], 32,
@@ -405,7 +448,11 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 p.kill()
 
+    load = os.getloadavg()
+    results["loadavg_end"] = load
     print()
+    print(f"Machine load average at the end (1/5/15 min): {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on "
+          f"{os.cpu_count()} cores: a server CPU share well under 100% means it was waiting for a core.")
     print(f"At {comments_before} comments ({info['published_public']} published public), wrk {args.seconds:.0f}s per run, "
           f"one uvicorn worker, floors in the same run:")
     print("| what | revise | floor | ratio |\n|---|---|---|---|")

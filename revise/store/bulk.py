@@ -19,7 +19,9 @@ at every commit:
   grouping="known" every comment also gets a comment_signatures row with a NULL signature and
   no band keys: it counts as placed (grouping.place_missing will not redo a million comments)
   but, like a too-short text, is never a candidate for a later comment to join. With
-  grouping="none" nothing is written there: every comment is left for place_missing;
+  grouping="none" "group" is ignored, nothing is written there and every comment is left to be
+  placed by revise.grouping: queued in
+  grouping_queue (when that table exists) for the server's grouping worker;
 - other derived tables maintained by triggers on comments stay right because those triggers
   fire as usual; one maintained in Python code is not written here and must be added here.
 
@@ -84,6 +86,8 @@ def insert_comments(db: Database, rows: Iterable[dict], *, batch_size: int = 50_
         raise ValueError(f"grouping must be one of {GROUPING_MODES}")
     fts = _fts_tables(db)
     triggers = _index_only_triggers(db, [name for name, _ in fts])
+    queue = grouping == "none" and db.execute(
+        "select 1 from sqlite_master where type = 'table' and name = 'grouping_queue'").fetchone() is not None
     next_id = (db.execute("select coalesce(max(id), 0) from comments").fetchone()[0] or 0) + 1
     groups: dict[tuple[int, object], int] = {}
     sql = columns = None
@@ -101,7 +105,7 @@ def insert_comments(db: Database, rows: Iterable[dict], *, batch_size: int = 50_
             for row in batch:
                 row["id"] = next_id
                 next_id += 1
-                key = row.get("group")
+                key = row.get("group") if grouping == "known" else None
                 if key is not None:
                     gkey = (row["consultation_id"], key)
                     if gkey not in groups:
@@ -125,6 +129,9 @@ def insert_comments(db: Database, rows: Iterable[dict], *, batch_size: int = 50_
                 db.execute(trigger_sql)
             if extra:
                 db.conn.executemany("insert into comment_blocks (comment_id, block_id) values (?, ?)", extra)
+            if queue:
+                db.execute("insert or ignore into grouping_queue (comment_id, consultation_id) select id, consultation_id "
+                           "from comments where id between ? and ?", [first_id, next_id - 1])
             if signatures:
                 db.conn.executemany(
                     "insert into comment_signatures (comment_id, consultation_id, signature) values (?, ?, NULL)",

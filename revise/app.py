@@ -17,9 +17,10 @@ from revise import attachments, drafts
 from revise.i18n import N_
 from revise.ledger import CHANNELS
 from revise.offload import Busy, CpuGate
-from revise.security import RateLimiter, Signer, load_or_create_secret
+from revise.security import Signer, load_or_create_secret
 from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
+from revise.store.limits import SharedRateLimiter
 from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
 from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, workspace
@@ -122,8 +123,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.page_cache = FragmentCache()
     app.state.connections = ThreadConnections(Path(settings.db_path), busy_timeout=settings.write_wait)
     app.state.signer = Signer(load_or_create_secret(settings.data_dir))
-    app.state.limiter = RateLimiter(settings.comments_per_minute)
-    app.state.preview_limiter = RateLimiter(settings.previews_per_minute)
+    # Counted in the database: every worker process of the data folder shares them (issue #15).
+    app.state.limiter = SharedRateLimiter(settings.db_path, "comment", settings.comments_per_minute,
+                                          write_lock=app.state.connections.write_lock)
+    app.state.preview_limiter = SharedRateLimiter(settings.db_path, "preview", settings.previews_per_minute,
+                                                  write_lock=app.state.connections.write_lock)
     app.state.cpu = CpuGate(workers=1, max_waiting=32)
     app.state.writer = CommentWriter(settings.db_path, app.state.connections.write_lock,
                                      wait=settings.write_wait)

@@ -117,3 +117,8 @@ class RateLimiter:
                 for idle in [k for k, v in self._events.items() if not v]:
                     del self._events[idle]
             return True
+
+    async def check(self, key: str) -> bool:
+        """allow(key): in memory, quick enough for the event loop. One process only: the server
+        counts in the database instead (revise.store.limits.SharedRateLimiter), shared by workers."""
+        return self.allow(key)

@@ -399,3 +399,11 @@ def m010_fts_and_counts(db: Database) -> None:
         db.execute(f"create trigger public_versions_blocks_{event} after {event} on blocks begin "
                    f"{_BUMP_BLOCKS.format(cid=f'{row}.consultation_id')} end")
     recount(db)
+
+
+@migrations()
+def m012_rate_limits(db: Database) -> None:
+    # Issue #15: comment and preview rate limits counted in the database, shared by every worker
+    # process of the data folder (revise/store/limits.py): one row per allowed event.
+    db.execute("create table rate_events (bucket text not null, key text not null, at real not null)")
+    db.execute("create index rate_events_key on rate_events (bucket, key, at)")

@@ -201,13 +201,13 @@ async def submit_comment(request: Request):
         form_token = None
     wants_preview = fields.get("action") == "preview"
     if errors or wants_preview or form_token is None:
-        if wants_preview and not state.preview_limiter.allow(client_address(request)):
+        if wants_preview and not await state.preview_limiter.check(client_address(request)):
             return refuse(request, 429, N_("Too many previews from your connection in a short time. Please wait a minute and try again."))
         if form_token is None and not errors and not wants_preview:
             errors = {"form": N_("The form had expired: check it and send it again.")}
         status = 200 if wants_preview and not errors else 422
         return await state.cpu.run(_form_again, request, audience, block, values, errors, form_token, status)
-    if not state.limiter.allow(submission_key(request, audience.department)):
+    if not await state.limiter.check(submission_key(request, audience.department)):
         return refuse(request, 429, N_("Too many comments from your connection in a short time. Please wait a minute and send it again."))
     try:
         row = commenting.prepare(audience.consultation, block, values, form_token=form_token,

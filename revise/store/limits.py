@@ -1,0 +1,76 @@
+"""Rate limits kept in SQLite, so every worker process of one data folder counts the same events.
+
+`server.py serve --workers N` runs N processes on one database. A limit counted in each
+process's memory would let a client send N times its quota (one per worker its connections
+happen to land on), or, divided by N, refuse a client whose connections all land on one worker
+well before its quota. Counting in the database is exact whatever the spread. Each allowed event
+is one row (bucket, key, at): a sliding log, the same rule as revise.security.RateLimiter,
+bounded by the limit per key (a refused try records nothing). Rows older than the period are
+deleted for the key on each try and for every key now and then.
+
+The check is a short write transaction, so it never runs on the event loop: `await check(key)`
+hands it to a worker thread. Its connection commits with synchronous=NORMAL: a count lost to a
+power cut costs nothing, and an fsync per comment would halve the writer's throughput.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+
+from revise.store import connect, writing
+
+SWEEP_EVERY = 500  # tries between deletions of every key's expired rows
+
+
+class SharedRateLimiter:
+    """At most `limit` events per `period` seconds for each key, counted in the database."""
+
+    def __init__(self, path: Path | str, bucket: str, limit: int, period: float = 60.0,
+                 write_lock: threading.Lock | None = None, busy_timeout: float = 8.0):
+        self.path = Path(path)
+        self.bucket = bucket
+        self.limit = limit
+        self.period = period
+        self.write_lock = write_lock
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._tries = 0
+
+    def _db(self):
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path, self.busy_timeout)
+            db.execute("PRAGMA synchronous = NORMAL")
+            if self.write_lock is not None:
+                db.write_lock = self.write_lock
+            self._local.db = db
+        return db
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        """Record an event for key; False (and nothing recorded) if the key is over its limit.
+
+        Blocking (a write transaction): call it from a thread, or `await check(key)`.
+        """
+        now = time.time() if now is None else now
+        db = self._db()
+        self._tries += 1
+        with writing(db):
+            if self._tries % SWEEP_EVERY == 0:
+                db.execute("delete from rate_events where bucket = ? and at <= ?", [self.bucket, now - self.period])
+            else:
+                db.execute("delete from rate_events where bucket = ? and key = ? and at <= ?",
+                           [self.bucket, key, now - self.period])
+            count = db.execute("select count(*) from rate_events where bucket = ? and key = ?",
+                               [self.bucket, key]).fetchone()[0]
+            if count >= self.limit:
+                return False
+            db.execute("insert into rate_events (bucket, key, at) values (?, ?, ?)", [self.bucket, key, now])
+            return True
+
+    async def check(self, key: str) -> bool:
+        """allow(key) in a worker thread (the event loop never waits for SQLite's lock)."""
+        return await run_in_threadpool(self.allow, key)

@@ -187,3 +187,24 @@ def test_the_migration_counts_comments_already_stored(tmp_path):
 def test_an_answer_that_sets_a_cookie_is_never_public(client, query):
     response = client.get(PAGE + query)
     assert "set-cookie" in response.headers and "public" not in response.headers["cache-control"]
+
+
+def test_the_cached_page_is_the_page_rendered_directly_with_the_same_counts(client, db):
+    """Counts are filled into a page rendered once (revise.templating.Skeleton): same bytes as a full render."""
+    from starlette.requests import Request
+
+    from revise.web import comments as comment_views
+    from revise.web import public
+
+    blocks = block_store.of_consultation(db, nanchong(db)["id"])
+    codes = [send_comment(client, blocks[i * 7], body=f"意见{i}") for i in range(6)]
+    ids = [comment_store.by_receipt(db, code)["id"] for code in codes]
+    commenting.moderate(db, nanchong(db), ids[:5], True, "test")
+    cached = client.get(PAGE, headers={"Accept-Encoding": "identity"}).content
+    scope = {"type": "http", "app": client.app, "method": "GET", "path": PAGE, "root_path": "", "scheme": "http",
+             "query_string": b"", "headers": [(b"host", b"testserver")], "server": ("testserver", 80),
+             "router": client.app.router, "path_params": {"slug": "nanchong-2022"},
+             "state": {"locale": "zh_CN", "session_id": None, "new_session_id": None}}
+    direct = public._page(Request(scope), comment_views.Audience(nanchong(db)), None).body
+    assert cached == direct
+    assert len(parse_html(cached.decode()).xpath("//span[@class='count']")) >= 5

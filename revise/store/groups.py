@@ -57,9 +57,11 @@ def enqueue(db: Database, comment: dict) -> None:
 
 def queued(db: Database, limit: int) -> list[dict]:
     """The oldest queued comments, with what grouping reads of them."""
+    # CROSS JOIN keeps the queue as the outer loop: with a plain JOIN SQLite scanned every
+    # comment each time the writer went idle (17 ms at 100,000 comments, empty queue or not).
     return list(db.query(
         "select c.id, c.consultation_id, c.block_id, c.kind, c.body, c.suggestion from grouping_queue q "
-        "join comments c on c.id = q.comment_id order by q.comment_id limit ?", [limit]))
+        "cross join comments c on c.id = q.comment_id order by q.comment_id limit ?", [limit]))
 
 
 def dequeue(db: Database, comment_id: int) -> bool:

@@ -33,6 +33,7 @@ from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import counts as count_store
 from revise.store import reading as read_snapshot
+from revise.templating import CountSlots, Skeleton
 from revise.web import comments
 from revise.web.downloads import download
 from revise.window import OPEN, Window
@@ -92,15 +93,17 @@ async def consultation(request: Request):
 async def _public_page(request: Request, c: dict) -> PublicPage:
     """The cached page for this consultation and language, rebuilt (once) when its version changed."""
     db = request.app.state.connections.get()
-    version = _version(c, count_store.versions(db, c["id"]))
+    blocks_serial, comments_serial = count_store.versions(db, c["id"])
     # Links in the page are absolute (url_for), so the address it was asked under is part of the key.
-    key = ("public", c["id"], request.scope["state"].get("locale"), str(request.base_url))
+    key = (c["id"], request.scope["state"].get("locale"), str(request.base_url))
     cache = request.app.state.page_cache
-    return await cache.latest(key, version, lambda: run_in_threadpool(_build, request, c["id"], cache.get(key)))
+    return await cache.latest(("public", *key), (_draft_version(c, blocks_serial), comments_serial),
+                              lambda: run_in_threadpool(_build, request, c["id"], key))
 
 
-def _version(c: dict, serials: tuple[int, int]) -> tuple:
-    return (_window(c["opens_at"], c["closes_at"]).state(), serials, tuple(c.values()))
+def _draft_version(c: dict, blocks_serial: int) -> tuple:
+    """What the page is rendered from, but its counts: the window's state, the blocks, the consultation."""
+    return (_window(c["opens_at"], c["closes_at"]).state(), blocks_serial, tuple(c.values()))
 
 
 @functools.lru_cache(maxsize=64)
@@ -109,34 +112,65 @@ def _window(opens_at: str, closes_at: str) -> Window:
     return Window.of({"opens_at": opens_at, "closes_at": closes_at})
 
 
-def _build(request: Request, cid: int, previous: PublicPage | None) -> PublicPage:
-    """Render the public page from one consistent snapshot, gzip it and hash it."""
+@dataclass(frozen=True)
+class DraftSkeleton:
+    """The page rendered with its counts left open: rendered again only when the draft changes."""
+
+    version: tuple
+    skeleton: Skeleton
+    outlines: list = field(repr=False)  # each block's id and the headings above it (section counts)
+    slots: dict = field(repr=False)
+
+    @property
+    def nbytes(self) -> int:
+        return self.skeleton.nbytes
+
+
+def _build(request: Request, cid: int, key: tuple) -> PublicPage:
+    """The page from one consistent snapshot: the skeleton (rendered again only if the draft
+    changed) filled with the counts, gzipped and hashed."""
     db = request.app.state.connections.get()
+    cache = request.app.state.page_cache
+    draft = cache.get(("skeleton", *key))
+    blocks = None
     with read_snapshot(db):
         c = consultation_store.by_id(db, cid)
-        version = _version(c, count_store.versions(db, cid))
-        blocks = block_store.of_consultation(db, cid)
+        blocks_serial, comments_serial = count_store.versions(db, cid)
+        draft_version = _draft_version(c, blocks_serial)
+        if draft is None or draft.version != draft_version:
+            blocks = block_store.of_consultation(db, cid)
         counts = count_store.published_counts(db, cid)
-    items = reading.layout(blocks)
-    window_state = version[0]
-    context = {
-        "c": c, "audience": comments.Audience(c), "window_state": window_state, "is_open": window_state == OPEN,
-        "just_sent": None, "own": [], "filed": False, "items": items,
-        "outline": reading.outline(items), "counts": counts, "section_counts": reading.section_counts(blocks, counts),
-    }
-    body = comments.render(request, "consultation.html", context).body
+    if blocks is not None:
+        draft = _render_skeleton(request, c, blocks, draft_version)
+        cache.put(("skeleton", *key), draft)
+    body = draft.skeleton.fill({"b": counts, "s": reading.section_counts(draft.outlines, counts)}).encode()
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    previous = cache.get(("public", *key))
     if previous is not None and previous.etag == etag:
         modified = previous.modified
     else:  # strictly later than the page it replaces, or If-Modified-Since could match a stale copy
         modified = max(int(time.time()), previous.modified + 1 if previous else 0)
+    return PublicPage((draft_version, comments_serial), body, gzip.compress(body, 6, mtime=0), etag, modified,
+                      draft.slots)
+
+
+def _render_skeleton(request: Request, c: dict, blocks: list[dict], version: tuple) -> DraftSkeleton:
+    items = reading.layout(blocks)
+    window_state = version[0]
+    context = {
+        "c": c, "audience": comments.Audience(c), "window_state": window_state, "is_open": window_state == OPEN,
+        "just_sent": None, "own": [], "filed": False, "items": items, "outline": reading.outline(items),
+        "counts": CountSlots("b"), "section_counts": CountSlots("s"),
+    }
+    html = comments.render(request, "consultation.html", context).body.decode()
     slots: dict[int | None, str] = {None: "thread-draft"}
     for item in items:
         if isinstance(item, reading.Table):
             slots.update((row.block["id"], f"thread-t{item.number}") for row in item.rows)
         else:
             slots[item["id"]] = f"thread-{item['id']}"
-    return PublicPage(version, body, gzip.compress(body, 6, mtime=0), etag, modified, slots)
+    outlines = [{"id": b["id"], "outline": b["outline"]} for b in blocks]
+    return DraftSkeleton(version, Skeleton(html), outlines, slots)
 
 
 def _accepts_gzip(value: str) -> bool:

@@ -1,0 +1,278 @@
+"""Issue #11, the public side: the draft page, the comment POST, a flash crowd and memory, with floors.
+
+    .venv/bin/python bench/public_page.py DATA [DATA ...] [--seconds 10] [--parts page,plain,post,crowd]
+                                          [--profile DIR] [--json out.json]
+
+Each DATA is a data folder built by bench/bigcase.py (written to: the POSTs add comments). For
+each, revise is started as `server.py --data DATA serve` (one uvicorn worker, the comment rate
+limit off) and, in the same run, the floors of bench/scale.py: a bare Starlette endpoint
+answering the very bytes revise answered (same Content-Type and Content-Encoding), and a bare
+Starlette form POST + one SQLite insert (WAL, synchronous=FULL). wrk (Debian's wrk 4.1; the Lua
+scripts in bench/wrk give each POST its own one-time form token and CSRF-bound visitor id)
+drives each; wrk's and the server's CPU are printed so one can see the load generator is not
+the bottleneck. Parts:
+
+- page:  the public draft page, 8 connections, as a browser asks (Accept-Encoding: gzip, br);
+         target ≥ 0.5× the floor, p99 < 50 ms; then the same with If-None-Match (the 304 a
+         repeat view costs), and the page alone (median of sequential requests);
+- plain: the same page uncompressed (Accept-Encoding: identity), against the same bytes;
+- post:  comment POST, 32 connections, varied bodies; target ≥ 0.6× the floor, p99 < 100 ms,
+         0 errors; then every acknowledged receipt is looked up (stored exactly once);
+- crowd: 200 readers of the page and 32 commenters at once; target POST p99 < 250 ms, 0 errors.
+
+At the end: the server's resident memory (target < 300 MB at 1,000,000 comments) and a check
+that the counts table equals a count over the comments. --profile DIR records each part with
+py-spy (if installed: pip install py-spy) into DIR/<part>.raw and prints the heaviest frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import httpx2 as httpx  # noqa: E402
+from scale import (  # noqa: E402
+    BARE_APP,
+    BROWSER_HEADERS,
+    FLOOR_PAGES,
+    ROOT,
+    Wrk,
+    Writer,
+    alone,
+    capture,
+    check_receipts,
+    cpu_note,
+    cpu_seconds,
+    describe,
+    free_port,
+    memory,
+    post_requests,
+    run_wrk,
+    seed_phrases,
+    seed_text,
+    start_revise,
+    wait_until_up,
+)
+
+sys.path.insert(0, str(ROOT))
+from revise.security import Signer, load_or_create_secret  # noqa: E402
+
+PLAIN_HEADERS = {**BROWSER_HEADERS, "Accept-Encoding": "identity"}
+
+
+class Profiler:
+    """py-spy recording the server during one part (nothing when --profile is not given)."""
+
+    def __init__(self, folder: Path | None, pid: int):
+        self.folder, self.pid = folder, pid
+        self.spy = shutil.which("py-spy") or str(Path(sys.prefix) / "bin" / "py-spy")
+        if folder and not Path(self.spy).exists():
+            print("py-spy is not installed: no profiles", flush=True)
+            self.folder = None
+
+    def start(self, name: str, seconds: float):
+        if not self.folder:
+            return None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        out = self.folder / f"{name}.raw"
+        return out, subprocess.Popen([self.spy, "record", "-p", str(self.pid), "-d", str(int(seconds)), "-r", "200",
+                                      "-f", "raw", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    @staticmethod
+    def report(handle, top: int = 12) -> list[str]:
+        if not handle:
+            return []
+        out, proc = handle
+        proc.wait()
+        own, total = Counter(), 0
+        for line in out.read_text().splitlines():
+            stack, _, n = line.rpartition(" ")
+            if stack and n.isdigit():
+                total += int(n)
+                own[stack.split(";")[-1]] += int(n)
+        return [f"{100 * n / total:5.1f}% {frame}" for frame, n in own.most_common(top)] if total else []
+
+
+def run_case(data: Path, args, parts: set[str]) -> tuple[list, list, dict]:
+    info = json.loads((data / "bigcase.json").read_text(encoding="utf-8"))
+    slug, cid, db_path = info["slug"], info["consultation_id"], data / "revise.db"
+    db = sqlite3.connect(db_path)
+    db.row_factory = sqlite3.Row
+    blocks = [dict(r) for r in db.execute("select id, kind, text from blocks where consultation_id = ? and deleted = 0 "
+                                          "order by position", [cid])]
+    total = db.execute("select count(*) from comments").fetchone()[0]
+    db.close()
+    signer = Signer(load_or_create_secret(data))
+    rng = random.Random(2024)
+    writer = Writer(rng, seed_phrases(seed_text(), random.Random(11)))
+    rows, notes, results = [], [], {"comments": total}
+    work = Path(tempfile.mkdtemp(prefix="public-page-"))
+    port, floor_port, bare_port = free_port(), free_port(), free_port()
+    base, floor, bare = (f"http://127.0.0.1:{p}" for p in (port, floor_port, bare_port))
+    started = time.perf_counter()
+    server = start_revise(data, port)
+    procs = [server]
+    page = f"/c/{slug}"
+    try:
+        wait_until_up(base + "/")
+        results["start_s"] = time.perf_counter() - started
+        client = httpx.Client(base_url=base, timeout=120)
+        first = time.perf_counter()
+        client.get(page, headers=BROWSER_HEADERS)
+        results["first_view_ms"] = (time.perf_counter() - first) * 1000
+        published = sum(n for (n,) in sqlite3.connect(db_path).execute(
+            "select n from published_counts where consultation_id = ?", [cid]))
+        print(f"{data}: {total} comments ({published} published public); revise up in {results['start_s']:.1f}s, "
+              f"first view {results['first_view_ms']:.0f} ms", flush=True)
+        pages: list[dict] = []
+        gz_index = capture(client, page, BROWSER_HEADERS, work, pages)
+        plain_index = capture(client, page, PLAIN_HEADERS, work, pages)
+        (work / "pages.json").write_text(json.dumps(pages))
+        procs.append(subprocess.Popen([sys.executable, "-c", FLOOR_PAGES, str(floor_port), str(work / "pages.json")]))
+        procs.append(subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), str(work / "bare.db")]))
+        wait_until_up(f"{floor}/p/0")
+        for _ in range(100):
+            try:
+                httpx.post(bare + "/", data={"body": "warm-up"}, timeout=5)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        profiler = Profiler(args.profile and args.profile / data.name, server.pid)
+        label = f"{total:,} comments"
+
+        def page_run(name, headers, index):
+            kb = pages[index]["bytes"] / 1024
+            single = alone(client, page, headers, args.alone_runs) * 1000
+            spy = profiler.start(name, args.seconds)
+            r = run_wrk(base, "get.lua", [page], 8, args.seconds, headers, server.pid)
+            hot = profiler.report(spy)
+            f = run_wrk(floor, "get.lua", [f"/p/{index}"], 8, args.seconds)
+            ratio = r["rate"] / f["rate"]
+            ok = ratio >= 0.5 and r["p99"] < 50_000 and not r["error_total"]
+            results[name] = {"revise": r, "floor": f, "alone_ms": single, "kb": kb}
+            rows.append((f"{label}: public page {name} ({kb:.0f} KB), 8 conn", describe(r) + f"; alone {single:.0f} ms",
+                         describe(f), f"{ratio:.2f}× {'ok' if ok else 'MISSED'}"))
+            notes.append(f"{name}: revise {cpu_note(r)}; floor {cpu_note(f)}")
+            notes.extend(f"  {name} profile: {line}" for line in hot)
+            print(rows[-1], flush=True)
+            return r
+
+        if "page" in parts:
+            page_run("gzip", BROWSER_HEADERS, gz_index)
+            etag = client.get(page, headers=BROWSER_HEADERS).headers.get("etag", "")
+            r = run_wrk(base, "get.lua", [page], 8, args.seconds, {**BROWSER_HEADERS, "If-None-Match": etag}, server.pid)
+            results["revalidate"] = r
+            rows.append((f"{label}: repeat view (If-None-Match → 304), 8 conn", describe(r), "", ""))
+            print(rows[-1], flush=True)
+        if "plain" in parts:
+            page_run("plain", PLAIN_HEADERS, plain_index)
+
+        if "post" in parts:
+            tokens = post_requests(work / "post.txt", args.post_lines, slug, blocks, signer, rng, writer)
+            post_requests(work / "bare.txt", args.post_lines, slug, blocks, signer, rng, writer)
+            bare_lines = work / "bare-post.txt"
+            bare_lines.write_text("".join("/\t" + line.split("\t", 1)[1] for line in (work / "bare.txt").open()))
+            spy = profiler.start("post", args.seconds)
+            r = run_wrk(base, "post_comment.lua", [str(work / "post.txt"), "2", str(work / "receipts")], 32,
+                        args.seconds, server_pid=server.pid)
+            hot = profiler.report(spy)
+            f = run_wrk(bare, "post_comment.lua", [str(bare_lines), "2", str(work / "bare-receipts")], 32, args.seconds)
+            check = check_receipts(db_path, str(work / "receipts"), tokens)
+            ratio = r["rate"] / f["rate"]
+            bad = {k: v for k, v in r["statuses"].items() if k != "303"}
+            ok = ratio >= 0.6 and r["p99"] < 100_000 and not r["error_total"] and not bad \
+                and check["missing"] == 0 and check["duplicated"] == 0
+            results["post"] = {"revise": r, "floor": f, "receipts": check}
+            rows.append((f"{label}: comment POST, 32 conn", describe(r), describe(f) + " (bare form + 1 insert)",
+                         f"{ratio:.2f}× {'ok' if ok else 'MISSED'}"))
+            notes.append(f"post: revise {cpu_note(r)}; floor {cpu_note(f)}; receipts {check}")
+            notes.extend(f"  post profile: {line}" for line in hot)
+            print(rows[-1], check, flush=True)
+
+        if "crowd" in parts:
+            tokens = post_requests(work / "crowd.txt", args.post_lines, slug, blocks, signer, rng, writer)
+            before = cpu_seconds(server.pid)
+            spy = profiler.start("crowd", args.seconds)
+            readers = Wrk(base, "get.lua", [page], 200, args.seconds, BROWSER_HEADERS)
+            writers = Wrk(base, "post_comment.lua", [str(work / "crowd.txt"), "2", str(work / "crowd-receipts")], 32,
+                          args.seconds)
+            w, rd = writers.result(), readers.result()
+            hot = profiler.report(spy)
+            server_cpu = cpu_seconds(server.pid) - before
+            check = check_receipts(db_path, str(work / "crowd-receipts"), tokens)
+            bad = {k: v for k, v in w["statuses"].items() if k != "303"}
+            ok = w["p99"] < 250_000 and not w["error_total"] and not bad and not rd["error_total"] \
+                and check["missing"] == 0 and check["duplicated"] == 0
+            results["crowd"] = {"posts": w, "reads": rd, "receipts": check, "server_cpu": server_cpu}
+            rows.append((f"{label}: flash crowd, 32 commenters", describe(w), "", "ok" if ok else "MISSED"))
+            rows.append((f"{label}: flash crowd, 200 readers", describe(rd), "", ""))
+            notes.append(f"crowd: wrk CPU {w['wrk_cpu'] + rd['wrk_cpu']:.1f}s, server CPU "
+                         f"{100 * server_cpu / args.seconds:.0f}%; receipts {check}")
+            notes.extend(f"  crowd profile: {line}" for line in hot)
+            print(rows[-2], rows[-1], check, flush=True)
+
+        mem = memory(server.pid)
+        results["memory_mb"] = mem
+        rows.append((f"{label}: server memory at the end", f"RSS {mem['VmRSS']} MB (peak {mem['VmHWM']} MB)", "",
+                     "ok" if mem["VmRSS"] < 300 else "MISSED"))
+        client.close()
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    check_db = sqlite3.connect(db_path)
+    kept = dict(check_db.execute("select block_id, n from published_counts where consultation_id = ? and n > 0", [cid]))
+    scanned = dict(check_db.execute("select coalesce(block_id, 0), count(*) from comments where consultation_id = ? "
+                                    "and source = 'public' and status = 'published' group by 1", [cid]))
+    check_db.close()
+    results["counts_match"] = kept == scanned
+    notes.append(f"counts table equals a count over the comments: {kept == scanned}")
+    return rows, notes, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data", type=Path, nargs="+")
+    parser.add_argument("--seconds", type=float, default=10, help="each wrk run")
+    parser.add_argument("--alone-runs", type=int, default=5)
+    parser.add_argument("--post-lines", type=int, default=60_000, help="one-time tokens minted per POST run")
+    parser.add_argument("--parts", default="page,plain,post,crowd")
+    parser.add_argument("--profile", type=Path, help="py-spy profiles of each part into this folder")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    all_rows, all_notes, all_results = [], [], {}
+    for data in args.data:
+        rows, notes, results = run_case(data.resolve(), args, parts)
+        all_rows += rows
+        all_notes += notes
+        all_results[str(data)] = results
+    print(f"\nwrk {args.seconds:.0f}s per run, one uvicorn worker, floors in the same run:")
+    print("| what | revise | floor | ratio |\n|---|---|---|---|")
+    for row in all_rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    for note in all_notes:
+        print("- " + note)
+    if args.json:
+        args.json.write_text(json.dumps(all_results, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

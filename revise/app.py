@@ -23,7 +23,7 @@ from revise.store import ThreadConnections, open_database
 from revise.store.limits import SharedRateLimiter
 from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
-from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, workspace
+from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, returns, workspace
 from revise.web.clients import ForwardedClient
 from revise.web.middleware import (
     SECURITY_HEADERS,
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *reach.routes,
             *anchors.routes,
             *mail.routes,
+            *returns.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                        # Bodies that may carry one attachment: the file plus the form's text.
                        multipart=tuple((path, settings.max_attachment_bytes + settings.max_form_bytes)
                                        for path in (*ledger.UPLOAD_PATHS, *comments.UPLOAD_PATHS))
-                       + mail.upload_limits(settings),
+                       + mail.upload_limits(settings) + returns.upload_limits(settings),
                        timeout=settings.body_timeout),
         ],
         exception_handlers={HTTPException: http_error, Busy: busy, sqlite3.OperationalError: busy,

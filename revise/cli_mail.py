@@ -42,7 +42,8 @@ def cmd_mail_import(args: argparse.Namespace, settings: Settings) -> int:
         try:
             outcomes = mail_import.import_mail(
                 db, c, data, args.file.name, actor(), blocks=block_store.of_consultation(db, c["id"]),
-                attachment_limit=settings.max_attachment_bytes)
+                attachment_limit=settings.max_attachment_bytes,
+                returned=mail_import.returned_drafts(db, c, actor()))
         except mail_import.MailRefused as refused:
             raise Refused(N_("Not imported: %(reason)s"), reason=_(refused.message, **refused.params)) from None
     finally:
@@ -57,7 +58,8 @@ def cmd_mail_import(args: argparse.Namespace, settings: Settings) -> int:
             line += "\t" + _("comment %(id)s", id=o.comment["id"])
         print(line)
         for f in o.files:
-            print("\t" + (_("%(name)s: kept", name=f.filename) if f.taken else
+            print("\t" + (_("%(name)s: kept", name=f.filename) if f.taken and not f.reason else
+                          _("%(name)s: %(reason)s", name=f.filename, reason=_(f.reason, **f.params)) if f.taken else
                           _("%(name)s: not taken: %(reason)s", name=f.filename, reason=_(f.reason, **f.params))))
     counts = {s: sum(o.status == s for o in outcomes) for s in ("created", "skipped", "refused")}
     print(_("%(created)s created, %(skipped)s skipped, %(refused)s refused.", **counts))

@@ -61,6 +61,7 @@ REFUSALS = {
     "too_many": N_("The mailbox holds more than %(n)s messages: split it and import the parts."),
     "other_file": N_("Only PDF, PNG or JPEG files are kept with an e-mail; this file was not taken."),
     "docx_later": N_("A Word file is not taken from an e-mail: upload it as a returned draft."),
+    "docx_taken": N_("Taken as the returned draft: %(n)s comments created."),
 }
 
 
@@ -321,6 +322,27 @@ def _one(db: Database, consultation: dict, message: EmailMessage, actor: str, bl
     for docx_name, docx_data in docs:
         _returned(docx_name, docx_data, name or address, outcome, returned)
     return outcome
+
+
+def returned_drafts(db: Database, consultation: dict, actor: str):
+    """The returned(filename, data, sender) for import_mail: a .docx that is the draft becomes
+    comments through returned_docx (all of them: the editor drops any later, in the queue)."""
+    from revise import returned_docx
+    from revise.docx_import import ImportRefused
+    from revise.store import blocks as block_store
+
+    def take(filename: str, data: bytes, who: str) -> tuple[bool, str, dict]:
+        blocks = block_store.of_consultation(db, consultation["id"], include_deleted=True)
+        try:
+            result = returned_docx.propose(data, filename, blocks, sender=who)
+        except (ImportRefused, returned_docx.ReturnRefused) as refused:
+            return False, refused.message, getattr(refused, "params", {})
+        created, new = returned_docx.store(db, consultation, result, set(), actor, channel=CHANNEL)
+        if not new:
+            return False, returned_docx.REFUSALS["seen"], {}
+        return True, REFUSALS["docx_taken"], {"n": len(created)}
+
+    return take
 
 
 def _attachment(part: EmailMessage, limit: int, outcome: MessageOutcome, kept: list,

@@ -249,3 +249,30 @@ def test_the_command_line_imports_a_mailbox_and_skips_it_the_second_time(tmp_pat
     assert main(["mail", "import", "nc", str(tmp_path / "in.mbox"), "--data", str(data)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "已创建 0 条，跳过 2 条，未接收 0 条。"
     assert main(["mail", "import", "nope", str(tmp_path / "in.mbox"), "--data", str(data)]) == 2
+
+
+def test_an_attached_returned_draft_becomes_comments_and_another_word_file_is_refused(consultation):
+    from pathlib import Path
+
+    db, c = consultation
+    returned = (Path(__file__).parent / "fixtures" / "returned" / "lo-tracked.docx").read_bytes()
+    other = __import__("io").BytesIO()
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("无关的文件内容。")
+    doc.save(other)
+    msg = message("附件为我单位修改稿。", mid="<docx@example.cn>")
+    msg.add_attachment(returned, maintype="application", subtype="vnd.openxmlformats-officedocument"
+                       ".wordprocessingml.document", filename="修改稿.docx")
+    msg.add_attachment(other.getvalue(), maintype="application", subtype="octet-stream",
+                       filename="其他.docx")
+    blocks = block_store.of_consultation(db, c["id"])
+    [outcome] = mail_import.import_mail(db, c, msg.as_bytes(), "m.eml", "王编辑", blocks=blocks,
+                                        attachment_limit=5 * 1024 * 1024,
+                                        returned=mail_import.returned_drafts(db, c, "王编辑"))
+    files = {f.filename: f for f in outcome.files}
+    assert files["修改稿.docx"].taken and files["修改稿.docx"].params["n"] == 9
+    assert not files["其他.docx"].taken
+    rows = list(db.query("select channel, kind from comments where form_token like 'docx:%'"))
+    assert len(rows) == 9 and {r["channel"] for r in rows} == {"email"}

@@ -74,7 +74,8 @@ def _upload(request: Request, form: dict, file: tuple[str, bytes] | None):
         outcomes = mail_import.import_mail(
             db, c, data, filename, account["display_name"],
             blocks=block_store.of_consultation(db, c["id"]),
-            attachment_limit=settings.max_attachment_bytes)
+            attachment_limit=settings.max_attachment_bytes,
+            returned=mail_import.returned_drafts(db, c, account["display_name"]))
     except mail_import.MailRefused as refused:
         return _page(request, account, c, error=(refused.message, refused.params), status_code=422)
     return _page(request, account, c, outcomes=outcomes)

@@ -24,6 +24,7 @@ from revise.store.limits import SharedRateLimiter
 from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
 from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, returns, workspace
+from revise.web.access_log import AccessLog
 from revise.web.clients import ForwardedClient
 from revise.web.middleware import (
     SECURITY_HEADERS,
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             # First of all, so every later layer sees the real client and scheme (issue #10).
             Middleware(ForwardedClient, trusted=settings.trusted_proxies),
+            Middleware(AccessLog),  # one line per request, secrets redacted (issue #15)
             Middleware(SecurityHeaders, hsts=settings.public_url.startswith("https://")),
             Middleware(LocaleMiddleware),
             Middleware(AllowedHosts, allowed_hosts=settings.host_names),

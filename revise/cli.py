@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from revise import accounts_cli, cli_backup, cli_check, cli_commands, cli_mail
-from revise.cli_common import Refused, _, locale_from, reason, speaking, window_from
+from revise.cli_common import N_, Refused, _, locale_from, reason, speaking, window_from
 from revise.settings import Settings, split_names
 
 
@@ -79,6 +79,8 @@ def _serve_options(parser: argparse.ArgumentParser, default) -> None:
         "--no-default", action="store_true", default=False if default is None else default,
         help=_("do not import docs/draft.docx on first start"),
     )
+    parser.add_argument("--workers", type=int, metavar="N", default=1 if default is None else default,
+                        help=_("worker processes serving the one data folder (default 1; see docs/deploy.md)"))
     cli_commands.window_options(parser, default)
 
 
@@ -88,7 +90,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_address(settings, args)
     if args.no_default:
         settings = settings.with_(seed_default=False)
-    return serving.run(settings, window_from(args))
+    if args.workers < 1:
+        raise Refused(N_("--workers must be 1 or more."))
+    return serving.run(settings, window_from(args), workers=args.workers)
 
 
 def main(argv: list[str] | None = None) -> int:

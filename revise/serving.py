@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from revise import drafts
@@ -30,8 +31,14 @@ MAX_HEADER_BYTES = 16 * 1024
 EXIT_REFUSED = 2
 
 
-def run(settings: Settings, window: Window | None = None) -> int:
-    """Serve until interrupted; 2 (with a message on stderr) when the settings or the port are unusable."""
+def run(settings: Settings, window: Window | None = None, workers: int = 1) -> int:
+    """Serve until interrupted; 2 (with a message on stderr) when the settings or the port are unusable.
+
+    With workers > 1, uvicorn's supervisor starts that many processes on the one listening
+    socket, each building the app from the environment (worker_app): what they must agree on
+    lives in the database (rate limits, the sign-in throttle, the public page's version, the
+    grouping queue), so any worker may answer any request (docs/deploy.md).
+    """
     import uvicorn
 
     from revise.app import create_app
@@ -62,21 +69,65 @@ def run(settings: Settings, window: Window | None = None) -> int:
         elif settings.host in ("0.0.0.0", "::", ""):
             print(_("Set --base-url to the address the public uses: links, QR codes and accepted host names come from it."),
                   file=sys.stderr)
-        config = uvicorn.Config(
-            create_app(settings),
+        options = dict(
             log_level="warning",
+            access_log=False,  # revise writes its own, with the real client and secrets redacted
             proxy_headers=False,  # the app reads X-Forwarded-* itself, from trusted proxies only
             server_header=False,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-            # Beyond this many connections uvicorn answers 503 at once rather than run out of files.
+            # Beyond this many connections (per worker) uvicorn answers 503 at once rather than run out of files.
             limit_concurrency=settings.max_connections,
         )
-        uvicorn.Server(config).run(sockets=sockets)
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            # The workers are fresh interpreters (spawned): they read the settings from the environment.
+            os.environ.update(environment(settings))
+            config = uvicorn.Config(f"{__name__}:worker_app", factory=True, workers=workers, **options)
+            Multiprocess(config, sockets=sockets).run()
+        else:
+            uvicorn.Server(uvicorn.Config(create_app(settings), **options)).run(sockets=sockets)
     finally:
         for sock in sockets:
             sock.close()
     return 0
+
+
+# Every Settings field a worker process reads back from the environment (revise/settings.py).
+ENVIRONMENT = {
+    "data_dir": "REVISE_DATA", "host": "REVISE_HOST", "port": "REVISE_PORT",
+    "max_docx_bytes": "REVISE_MAX_DOCX_BYTES", "max_docx_inflated": "REVISE_MAX_DOCX_INFLATED",
+    "seed_default": "REVISE_SEED_DEFAULT", "comments_per_minute": "REVISE_COMMENTS_PER_MINUTE",
+    "previews_per_minute": "REVISE_PREVIEWS_PER_MINUTE", "write_wait": "REVISE_WRITE_WAIT",
+    "max_form_bytes": "REVISE_MAX_FORM_BYTES", "max_attachment_bytes": "REVISE_MAX_ATTACHMENT_BYTES",
+    "base_url": "REVISE_BASE_URL", "allowed_hosts": "REVISE_ALLOWED_HOSTS",
+    "trusted_proxies": "REVISE_TRUSTED_PROXIES", "body_timeout": "REVISE_BODY_TIMEOUT",
+    "max_connections": "REVISE_MAX_CONNECTIONS",
+}
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The settings as environment variables, from which Settings() in a worker builds them again."""
+    env = {}
+    for name, variable in ENVIRONMENT.items():
+        value = getattr(settings, name)
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        elif isinstance(value, tuple):
+            value = ",".join(value)
+        elif isinstance(value, Path):
+            value = str(value.resolve())
+        env[variable] = str(value)
+    return env
+
+
+def worker_app():
+    """The app of one worker process (uvicorn's factory), its settings from the environment."""
+    from revise.app import create_app
+
+    _configure_logging()
+    return create_app(Settings())
 
 
 def check(settings: Settings) -> str | None:
@@ -132,10 +183,14 @@ def _bind_message(settings: Settings, error: OSError) -> str:
 
 
 def _configure_logging() -> None:
-    """revise's one-line notices (a client gone mid-request, a body too slow) go to stderr."""
+    """revise's one-line notices (a client gone mid-request, a body too slow) and the access log
+    (revise/web/access_log.py, one line per request; REVISE_ACCESS_LOG=0 turns it off) go to stderr."""
     logger = logging.getLogger("revise")
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        # The process id tells the workers apart (serve --workers N).
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+    if os.environ.get("REVISE_ACCESS_LOG", "1") == "0":
+        logging.getLogger("revise.access").setLevel(logging.WARNING)

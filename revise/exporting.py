@@ -6,14 +6,17 @@ read transaction (store.reading), so the files agree with each other and with on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import io
+import sqlite3
+from typing import BinaryIO
 
 from sqlite_utils import Database
 
 from revise import docx_export, report
 from revise.store import blocks as block_store
 from revise.store import consultations as consultation_store
-from revise.store import reading
+from revise.store import connect, reading
 from revise.store import revisions as revision_store
 
 # name → (what it is, media type); the name is also the download's file-name suffix
@@ -26,44 +29,104 @@ KINDS = {
 }
 
 
-@dataclass
 class Snapshot:
-    consultation: dict
-    original: bytes
-    blocks: list[dict]
-    report: report.Report
+    """What the exports need, as of one instant.
+
+    The plan's inputs (the original, the blocks with their latest revision) are read at once;
+    the report's rows only when a report is rendered, streamed, so a plan costs the same with a
+    million comments as with none (issue #11). They still come from the same instant: the
+    snapshot keeps a read transaction open on a connection of its own until close().
+    """
+
+    def __init__(self, db: Database, consultation: dict, original: bytes, blocks: list[dict], locale: str,
+                 public_only: bool, owned: bool):
+        self.db, self.consultation, self.original, self.blocks = db, consultation, original, blocks
+        self.locale, self.public_only, self._owned, self._report = locale, public_only, owned, None
+
+    @property
+    def report(self) -> report.Report:
+        """The report with its rows in a list (small consultations, tests)."""
+        if self._report is None:
+            self._report = report.build_report(self.db, self.consultation, self.locale, public_only=self.public_only)
+        return self._report
+
+    def streamed_report(self) -> report.Report:
+        """The report with its rows read as they are written (the exports)."""
+        if self._report is not None:
+            return self._report
+        return report.open_report(self.db, self.consultation, self.locale, public_only=self.public_only)
+
+    def close(self) -> None:
+        """End the read transaction (and the snapshot's own connection)."""
+        if self._owned and self.db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("COMMIT")
+            self.db.close()
+            self.db = None
+            self._owned = False
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def snapshot(db: Database, consultation: dict, locale: str = "zh_CN", *, public_only: bool = False) -> Snapshot:
     """Everything the exports need, read at one instant (`public_only`: the report as the public gets it)."""
-    with reading(db):
-        cid = consultation["id"]
-        consultation = consultation_store.by_id(db, cid)
-        original = consultation_store.original_document(db, cid)["data"]
-        latest = revision_store.latest_per_block(db, cid)
-        blocks = block_store.of_consultation(db, cid, include_deleted=True)
-        for block in blocks:
-            mark = latest.get(block["id"])
-            block["author"] = mark["author_name"] if mark else None
-            block["date"] = mark["created_at"] if mark else None
-            block["deleted"] = bool(block["deleted"])
-        made = report.build_report(db, consultation, locale, public_only=public_only)
-    return Snapshot(consultation, original, blocks, made)
+    path = next((row[2] for row in db.execute("pragma database_list").fetchall() if row[1] == "main"), "")
+    if not path:  # an in-memory database has no second connection: the report is read now
+        with reading(db):
+            snap = _read(db, consultation, locale, public_only, owned=False)
+            snap.report  # noqa: B018 (read inside the transaction)
+        return snap
+    own = connect(path)
+    own.execute("BEGIN")
+    try:
+        return _read(own, consultation, locale, public_only, owned=True)
+    except BaseException:
+        own.close()
+        raise
+
+
+def _read(db: Database, consultation: dict, locale: str, public_only: bool, owned: bool) -> Snapshot:
+    cid = consultation["id"]
+    consultation = consultation_store.by_id(db, cid)  # the first read fixes the instant
+    original = consultation_store.original_document(db, cid)["data"]
+    latest = revision_store.latest_per_block(db, cid)
+    blocks = block_store.of_consultation(db, cid, include_deleted=True)
+    for block in blocks:
+        mark = latest.get(block["id"])
+        block["author"] = mark["author_name"] if mark else None
+        block["date"] = mark["created_at"] if mark else None
+        block["deleted"] = bool(block["deleted"])
+    return Snapshot(db, consultation, original, blocks, locale, public_only, owned)
 
 
 def render(snap: Snapshot, name: str) -> bytes:
     """One export file of the snapshot by its name (see KINDS)."""
+    buffer = io.BytesIO()
+    render_to(snap, name, buffer)
+    return buffer.getvalue()
+
+
+def render_to(snap: Snapshot, name: str, out: BinaryIO) -> None:
+    """One export file written into `out` (a report is streamed row by row)."""
     if name == "plan.docx":
-        return docx_export.export_docx(snap.original, snap.blocks)
-    if name == "plan-tracked.docx":
-        return docx_export.export_docx(snap.original, snap.blocks, tracked=True)
-    if name == "report.docx":
-        return report.report_docx(snap.report, snap.original)
-    if name == "report.xlsx":
-        return report.report_xlsx(snap.report)
-    if name == "report.csv":
-        return report.report_csv(snap.report)
-    raise KeyError(name)
+        out.write(docx_export.export_docx(snap.original, snap.blocks))
+    elif name == "plan-tracked.docx":
+        out.write(docx_export.export_docx(snap.original, snap.blocks, tracked=True))
+    elif name == "report.docx":
+        out.write(report.report_docx(snap.streamed_report(), snap.original))
+    elif name == "report.xlsx":
+        report.write_xlsx(snap.streamed_report(), out)
+    elif name == "report.csv":
+        report.write_csv(snap.streamed_report(), out)
+    else:
+        raise KeyError(name)
 
 
 def file_name(consultation: dict, name: str) -> str:

@@ -6,7 +6,10 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import BinaryIO
 from datetime import datetime
 
 from docx import Document
@@ -16,9 +19,12 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.table import _Cell
 from docx.shared import Emu, Mm, Pt
 from lxml import etree
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from sqlite_utils import Database
 
@@ -76,6 +82,13 @@ class Report:
     generated_at: str  # UTC instant, as stored (also the documents' fixed dates)
     locale: str = DEFAULT_LOCALE
     withheld: int = 0  # comments counted but not shown (the public report: hidden or never reviewed)
+    # A streamed report (open_report) has no `rows` list: each_row() reads them from the database.
+    stream: Callable[[], Iterator[ReportRow]] | None = None
+    row_count: int | None = None  # rows of a streamed report (None: not counted yet)
+
+    def each_row(self) -> Iterator[ReportRow]:
+        """The rows in order, from the list or straight from the database."""
+        return iter(self.rows) if self.stream is None else self.stream()
 
     def t(self, message: str, **params: object) -> str:
         """A msgid in the report's language."""
@@ -112,39 +125,78 @@ def build_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE,
     `public_only` is the report as the public gets it (outcome page and its downloads): a
     comment that was never published — hidden by a moderator, or never reviewed — is counted
     but has no row, so none of its words (nor a reason quoting them) leave the office.
+    The rows are held in a list; exports of a big consultation use open_report instead.
     """
+    made = open_report(db, consultation, locale, now, public_only=public_only)
+    made.rows, made.stream = list(made.each_row()), None
+    made.row_count = len(made.rows)
+    return made
+
+
+def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, now: str | None = None,
+                *, public_only: bool = False) -> Report:
+    """The report with its summary counted and its rows streamed (Report.each_row), one comment
+    at a time: at 1,000,000 comments the rows are never all in memory (issue #11)."""
     cid = consultation["id"]
-    headings = report_store.headings(db, cid)
-    comments = report_store.comments(db, cid)
-    rows: list[ReportRow] = []
-    folded: dict[tuple, ReportRow] = {}
-    public = withheld = 0
+    public = withheld = total = 0
     counts = dict.fromkeys((*DECIDED, PENDING), 0)
-    for c in comments:
-        key = c["disposition"] if c["disposition"] in DISPOSITIONS else PENDING
-        counts[key] += 1
-        public += c["source"] != "department"
-        if public_only and c["status"] != "published":
-            withheld += 1
-            continue
-        fold = _fold_key(c, key)
-        if fold in folded:
-            folded[fold].comment_ids.append(c["id"])
-            continue
-        row = ReportRow(len(rows) + 1, _where(c, headings, locale), _comment_text(c, locale),
-                        _sender(c, consultation, locale), gettext(DISPOSITIONS[key], locale),
-                        _reason(c, key, locale), key, [c["id"]])
-        rows.append(row)
-        if fold is not None:
-            folded[fold] = row
-    for row in folded.values():
-        if len(row.comment_ids) > 1:
-            row.sender = gettext("The public (%(n)s similar comments)", locale, n=len(row.comment_ids))
+    tally = report_store.tally(db, cid)  # counts kept by triggers: no scan of the comments
+    for disposition, n in tally["disposition"].items():
+        counts[disposition if disposition in DISPOSITIONS else PENDING] += n
+        total += n
+    public = total - tally["source"].get("department", 0)
+    withheld = total - tally["status"].get("published", 0) if public_only else 0
+    # The public's similar comments decided alike are one row: how many each row stands for is
+    # counted first (a small share of the comments), so each row is complete when it is written.
+    members: dict[tuple, list[int]] = {}
+    for cid_, group, block, kind, disposition, reason, revision in report_store.fold_candidates(db, cid, public_only):
+        fold = _fold_key({"group_id": group, "source": "public", "block_id": block, "kind": kind,
+                          "disposition_reason": reason, "disposition_revision_id": revision},
+                         disposition if disposition in DISPOSITIONS else PENDING)
+        members.setdefault(fold, []).append(cid_)
+    for ids in members.values():
+        ids.sort()
+    row_count = total - withheld - sum(len(ids) - 1 for ids in members.values())
+
+    def rows() -> Iterator[ReportRow]:
+        headings = report_store.headings(db, cid)
+        number = 0
+        # What many rows share is worked out once: the place (per block), the sender (per
+        # source, department, channel and name), the decision and the change made (per revision).
+        places: dict = {}
+        senders: dict = {}
+        reasons: dict = {}
+        names = bool(consultation.get("report_public_names"))
+        for c in report_store.each_comment(db, cid):
+            if public_only and c["status"] != "published":
+                continue
+            key = c["disposition"] if c["disposition"] in DISPOSITIONS else PENDING
+            fold = _fold_key(c, key)
+            ids = members[fold] if fold in members else [c["id"]]
+            if ids[0] != c["id"]:
+                continue  # folded into the row of the group's first comment
+            number += 1
+            place = places.get(c["block_id"])
+            if place is None:
+                place = places[c["block_id"]] = _where(c, headings, locale)
+            who = (c["source"], c["department_name"], c["channel"], c["name"] if names or c["source"] == "department" else None)
+            sender = senders.get(who)
+            if sender is None:
+                sender = senders[who] = _sender(c, consultation, locale)
+            why = (key, c["disposition_reason"], c["disposition_revision_id"])
+            reason = reasons.get(why)
+            if reason is None:
+                reason = reasons[why] = (gettext(DISPOSITIONS[key], locale), _reason(c, key, locale))
+            row = ReportRow(number, place, _comment_text(c, locale), sender, reason[0], reason[1], key, ids)
+            if len(ids) > 1:
+                row.sender = gettext("The public (%(n)s similar comments)", locale, n=len(ids))
+            yield row
+
     return Report(
         title=gettext("Disposition of comments on “%(title)s”", locale, title=consultation["title"]),
-        rows=rows, total=len(comments), public=public, departments=len(comments) - public, counts=counts,
+        rows=[], total=total, public=public, departments=total - public, counts=counts,
         no_change_departments=report_store.no_change_departments(db, cid),
-        generated_at=now or utc_now_text(), locale=locale, withheld=withheld,
+        generated_at=now or utc_now_text(), locale=locale, withheld=withheld, stream=rows, row_count=row_count,
     )
 
 
@@ -189,8 +241,8 @@ def _where(c: dict, headings: dict[int, str], locale: str) -> str:
 
 def _comment_text(c: dict, locale: str) -> str:
     """意见内容: the body, then the wording proposed (masked like every published comment)."""
-    parts = [mask(c["body"].strip())] if (c["body"] or "").strip() else []
-    suggestion = mask((c["suggestion"] or "").strip())
+    parts = [_mask(c["body"].strip())] if (c["body"] or "").strip() else []
+    suggestion = _mask((c["suggestion"] or "").strip())
     if c["kind"] == "edit" and suggestion:
         parts.append(gettext("Suggested wording: %(text)s", locale, text=suggestion))
     elif c["kind"] == "insert" and suggestion:
@@ -198,6 +250,15 @@ def _comment_text(c: dict, locale: str) -> str:
     elif c["kind"] == "delete":
         parts.append(gettext("Suggests deleting this paragraph.", locale))
     return "\n".join(parts)
+
+
+# Every pattern masking.mask hides has seven digits in a row or an @: most comments have
+# neither, and one search is a quarter of mask's four substitutions (issue #11: a million rows).
+_MAYBE_PERSONAL = re.compile(r"\d{7}|@")
+
+
+def _mask(text: str) -> str:
+    return mask(text) if _MAYBE_PERSONAL.search(text) else text
 
 
 def _sender(c: dict, consultation: dict, locale: str) -> str:
@@ -304,6 +365,12 @@ LATIN = "Times New Roman"
 STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 
 
+# A Word table stays usable up to a few thousand rows (LibreOffice and Word take minutes to lay
+# out 100,000 and python-docx holds every cell as XML objects): beyond this the .docx says so
+# and shows the first rows, and the .xlsx/.csv (streamed, no limit) hold them all (issue #11).
+DOCX_MAX_ROWS = 5_000
+
+
 def report_docx(report: Report, original: bytes | None = None) -> bytes:
     """The table as a Word file on the draft's page turned landscape, in the draft's fonts."""
     doc = Document()
@@ -317,7 +384,13 @@ def report_docx(report: Report, original: bytes | None = None) -> bytes:
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title.paragraph_format.space_after = Pt(16)
     _run(title, report.title, *TITLE_FONT)
-    for line in report.summary():
+    lines = report.summary()
+    rows = report.row_count if report.row_count is not None else len(report.rows)
+    if rows > DOCX_MAX_ROWS:
+        lines.append(report.t(N_("This table shows the first %(shown)s of its %(rows)s rows (similar comments "
+                                 "decided alike are one row); every row is in the Excel and CSV files of this "
+                                 "report."), shown=DOCX_MAX_ROWS, rows=rows))
+    for line in lines:
         paragraph = doc.add_paragraph()
         paragraph.paragraph_format.first_line_indent = Pt(TEXT_FONT[1] * 2)  # two characters
         paragraph.paragraph_format.line_spacing = Pt(28)
@@ -334,9 +407,10 @@ def report_docx(report: Report, original: bytes | None = None) -> bytes:
     header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # repeated on each page
     for cell, text in zip(header.cells, report.columns()):
         _cell(cell, text, HEAD_FONT, centred=True)
-    for row in report.rows:
+    for row in islice(report.each_row(), DOCX_MAX_ROWS):
         values = (str(row.number), row.where, row.comment, row.sender, row.disposition, row.reason)
-        for i, (cell, text) in enumerate(zip(table.add_row().cells, values)):
+        added = table.add_row()  # its cells from its own <w:tc>s: row.cells walks the whole table
+        for i, (cell, text) in enumerate(zip((_Cell(tc, table) for tc in added._tr.tc_lst), values)):
             _cell(cell, text, CELL_FONT, centred=i in (0, 3, 4))
     for column in table.columns:  # Word reads the cells' widths, LibreOffice the grid's
         for cell in column.cells:
@@ -434,64 +508,86 @@ XLSX_WIDTHS = (6, 30, 50, 18, 12, 40)  # in Excel's character widths
 
 def report_xlsx(report: Report) -> bytes:
     """One sheet: the title merged across the columns, the summary, a frozen bold header row."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = report.t(N_("Disposition of comments"))[:31]
-    wrap, thin = Alignment(wrap_text=True, vertical="top"), Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    last = len(COLUMNS)
-    for r, line in enumerate([report.title, *report.summary()], start=1):
-        cell = _text(ws, r, 1, line)
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
-        if r == 1:
-            cell.font, cell.alignment = Font(bold=True, size=16), Alignment(horizontal="center", vertical="center")
-            ws.row_dimensions[r].height = 30
-        else:  # Excel does not grow merged rows to fit: give the sentence its lines
-            cell.alignment = wrap
-            ws.row_dimensions[r].height = 18 * (1 + len(line) // 70)
-    head = ws.max_row + 2
-    for c, text in enumerate(report.columns(), start=1):
-        cell = _text(ws, head, c, text)
-        cell.font, cell.border = Font(bold=True), border
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.fill = PatternFill("solid", fgColor="DDDDDD")
-    ws.freeze_panes = ws.cell(head + 1, 1)
-    for r, row in enumerate(report.rows, start=head + 1):
-        ws.cell(r, 1, row.number).border = border
-        for c, text in enumerate((row.where, row.comment, row.sender, row.disposition, row.reason), start=2):
-            cell = _text(ws, r, c, text)
-            cell.alignment, cell.border = wrap, border
-    for c, width in enumerate(XLSX_WIDTHS, start=1):
-        ws.column_dimensions[chr(64 + c)].width = width
-    ws.print_title_rows = f"{head}:{head}"
-    ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", ws.PAPERSIZE_A4
-    wb.properties.title, wb.properties.creator = xml_text(report.title), ""
-    wb.properties.created = from_text(report.generated_at).replace(tzinfo=None)
     buffer = io.BytesIO()
-    wb.save(buffer)
+    write_xlsx(report, buffer)
     return buffer.getvalue()
 
 
-def _text(ws, row: int, column: int, value: str):
+def write_xlsx(report: Report, out: BinaryIO) -> None:
+    """The .xlsx into a file, streamed (openpyxl's write-only mode): rows go to disk as they are
+    made, so a million rows take tens of MB instead of gigabytes (issue #11)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(report.t(N_("Disposition of comments"))[:31])
+    wrap, thin = Alignment(wrap_text=True, vertical="top"), Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    bold, head_align = Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True)
+    fill = PatternFill("solid", fgColor="DDDDDD")
+    last = len(COLUMNS)
+    for c, width in enumerate(XLSX_WIDTHS, start=1):  # before any row: write-only writes them first
+        ws.column_dimensions[chr(64 + c)].width = width
+    lines = [report.title, *report.summary()]
+    head = len(lines) + 2
+    ws.freeze_panes = f"A{head + 1}"
+    ws.print_title_rows = f"{head}:{head}"
+    ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", Worksheet.PAPERSIZE_A4
+    for r, line in enumerate(lines, start=1):
+        cell = _text(ws, line)
+        if r == 1:
+            cell.font, cell.alignment = Font(bold=True, size=16), Alignment(horizontal="center", vertical="center")
+        else:  # Excel does not grow merged rows to fit: give the sentence its lines
+            cell.alignment = wrap
+        ws.row_dimensions[r].height = 30 if r == 1 else 18 * (1 + len(line) // 70)
+        ws.append([cell])
+        ws.merged_cells.add(f"A{r}:{chr(64 + last)}{r}")
+    ws.append([])
+    header = []
+    for text in report.columns():
+        cell = _text(ws, text)
+        cell.font, cell.border, cell.alignment, cell.fill = bold, border, head_align, fill
+        header.append(cell)
+    ws.append(header)
+    for row in report.each_row():
+        number = WriteOnlyCell(ws, row.number)
+        number.border = border
+        cells = [number]
+        for text in (row.where, row.comment, row.sender, row.disposition, row.reason):
+            cell = _text(ws, text)
+            cell.alignment, cell.border = wrap, border
+            cells.append(cell)
+        ws.append(cells)
+    wb.properties.title, wb.properties.creator = xml_text(report.title), ""
+    wb.properties.created = from_text(report.generated_at).replace(tzinfo=None)
+    wb.save(out)
+
+
+def _text(ws, value: str):
     """A cell holding text as text: a comment starting with "=" must not become a formula.
 
     openpyxl refuses control characters (IllegalCharacterError) and the XML writer the rest of
     what XML forbids: stored text that got past textclean is written without them.
     """
-    cell = ws.cell(row, column, xml_text(value))
+    cell = WriteOnlyCell(ws, xml_text(value))
     cell.data_type = "s"
     return cell
 
 
 def report_csv(report: Report) -> bytes:
     """UTF-8 with a BOM (Excel on Chinese Windows reads it right): the header, then one row per comment."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+    buffer = io.BytesIO()
+    write_csv(report, buffer)
+    return buffer.getvalue()
+
+
+def write_csv(report: Report, out: BinaryIO) -> None:
+    """The .csv into a file, row by row."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text)
     writer.writerow(report.columns())
-    for row in report.rows:
+    for row in report.each_row():
         writer.writerow([row.number, *(_inert(xml_text(v)) for v in (row.where, row.comment, row.sender,
                                                                      row.disposition, row.reason))])
-    return out.getvalue().encode("utf-8-sig")
+    text.flush()
+    text.detach()
 
 
 def _inert(value: str) -> str:

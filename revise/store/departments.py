@@ -49,10 +49,12 @@ def roster(db: Database, cid: int) -> list[dict]:
     """Every department with its number of comments and when it last commented, by name."""
     return list(
         db.query(
-            "select d.id, d.name, d.created_at, d.no_comment_at, count(c.id) as comments, "
-            "max(c.created_at) as last_comment_at from departments d "
-            "left join comments c on c.department_id = d.id "
-            "where d.consultation_id = ? group by d.id order by d.name",
+            # Per department an index count and one index seek for its latest comment (ids follow
+            # time): a join with max(created_at) read every department comment (1 s at 1,000,000).
+            "select d.id, d.name, d.created_at, d.no_comment_at, "
+            "(select count(*) from comments c where c.department_id = d.id) as comments, "
+            "(select c.created_at from comments c where c.department_id = d.id order by c.id desc limit 1) "
+            "as last_comment_at from departments d where d.consultation_id = ? order by d.name",
             [cid],
         )
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from sqlite_utils import Database
 
@@ -25,7 +26,6 @@ left join departments d on d.id = c.department_id
 left join revisions r on r.id = c.disposition_revision_id and r.consultation_id = c.consultation_id
 left join blocks rb on rb.id = r.block_id
 where c.consultation_id = ?
-order by c.block_id is not null, b.position, c.id
 """
 
 
@@ -36,11 +36,39 @@ def comments(db: Database, cid: int) -> list[dict]:
     block's text is the one put out for comment (revision 0), and the revision decided with
     the comment comes with the text before it.
     """
-    rows = list(db.query(_COMMENTS, [cid]))
-    for row in rows:
-        row["block_outline"] = json.loads(row["block_outline"]) if row["block_outline"] else []
-        row["block_cells"] = json.loads(row["block_cells"]) if row["block_cells"] else []
-    return rows
+    return list(each_comment(db, cid))
+
+
+def each_comment(db: Database, cid: int) -> Iterator[dict]:
+    """The same rows in the same order, one block at a time: a million comments are never held
+    (or sorted) at once (issue #11); each block's comments come from one index range."""
+    blocks = [None] + [r[0] for r in db.execute(
+        "select id from blocks where consultation_id = ? order by position", [cid]).fetchall()]
+    for block_id in blocks:
+        for row in db.query(_COMMENTS + " and c.block_id is ? order by c.id", [cid, block_id]):
+            row["block_outline"] = json.loads(row["block_outline"]) if row["block_outline"] else []
+            row["block_cells"] = json.loads(row["block_cells"]) if row["block_cells"] else []
+            yield row
+
+
+def fold_candidates(db: Database, cid: int, public_only: bool) -> Iterator[tuple]:
+    """What revise.report folds on, for the public's grouped comments only (a small share):
+    (id, group_id, block_id, kind, disposition, disposition_reason, disposition_revision_id)."""
+    published = " and status = 'published'" if public_only else ""
+    yield from db.execute(
+        "select id, group_id, block_id, kind, disposition, disposition_reason, disposition_revision_id "
+        f"from comments where consultation_id = ? and group_id is not null and source = 'public'{published}",
+        [cid])
+
+
+def tally(db: Database, cid: int) -> dict[str, dict[str, int]]:
+    """The consultation's comments counted by disposition, source and status (schema m011's
+    counts, kept by triggers): {"disposition": {"pending": n, ...}, "source": ..., "status": ...}."""
+    found: dict[str, dict[str, int]] = {"disposition": {}, "source": {}, "status": {}}
+    for dim, key, n in db.execute("select dim, key, n from editor_counts where consultation_id = ? and n != 0 "
+                                  "and dim in ('disposition', 'source', 'status')", [cid]):
+        found[dim][key] = n
+    return found
 
 
 def headings(db: Database, cid: int) -> dict[int, str]:

@@ -2,29 +2,58 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from revise import docx_export, exporting
 from revise.web.comments import refuse
 
+CHUNK = 256 * 1024
+
 
 def download(request: Request, consultation: dict, name: str, allowed=exporting.KINDS,
              public_only: bool = False) -> Response:
-    """One export file, made from a consistent snapshot, as an attachment."""
+    """One export file, made from a consistent snapshot, as an attachment.
+
+    The file is written to an anonymous temporary file (a report of a million comments is tens
+    of MB, streamed row by row) and sent from there in chunks, never held in memory whole.
+    """
     if name not in allowed:
         raise HTTPException(404)
     db = request.app.state.connections.get()
-    snap = exporting.snapshot(db, consultation, request.scope["state"].get("locale", "zh_CN"), public_only=public_only)
+    spool = tempfile.TemporaryFile()
     try:
-        data = exporting.render(snap, name)
+        with exporting.snapshot(db, consultation, request.scope["state"].get("locale", "zh_CN"),
+                                public_only=public_only) as snap:
+            exporting.render_to(snap, name, spool)
     except docx_export.ExportError as error:
+        spool.close()
         return refuse(request, 409, error.message)
+    except BaseException:
+        spool.close()
+        raise
+    size = spool.tell()
+    spool.seek(0)
     filename = exporting.file_name(consultation, name)
-    return Response(data, media_type=exporting.KINDS[name][1], headers={
+    return StreamingResponse(_chunks(spool), media_type=exporting.KINDS[name][1], headers={
         "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
+        "Content-Length": str(size),
         "Cache-Control": "no-store",
     })
+
+
+def _chunks(spool: BinaryIO) -> Iterator[bytes]:
+    """The file in chunks, closed (and so deleted) at the end or when the client goes away."""
+    try:
+        while chunk := spool.read(CHUNK):
+            yield chunk
+    finally:
+        spool.close()
+
+

@@ -79,6 +79,7 @@ def _dashboard_page(request: Request, account: dict, c: dict, errors: dict | Non
     db = request.app.state.connections.get()
     c = consultation_store.by_id(db, c["id"])
     blocks = block_store.of_consultation(db, c["id"])
+    # Counts kept by triggers (schema m011_editor_counts): no scan of the comments per view.
     per_block = queue_store.counts_per_block(db, c["id"])
     sections = reading.section_counts(blocks, per_block)
     headings = [b for b in blocks if b["kind"] == "heading"]
@@ -117,28 +118,42 @@ def parse_filters(query) -> queue_store.Filters:
         page=max(1, min(_int(query.get("page")) or 1, 100_000)),
         grouped=query.get("grouped") != "0",
         channel=_choice(query.get("channel"), CHANNELS),
+        after=_int(query.get("after")), before=_int(query.get("before")),
     )
+
+
+CURSORS = ("page", "after", "before", "done")  # what a page's own links replace
 
 
 def queue(request: Request):
     """All comments, filterable, searchable and paged; moderation and decisions in bulk."""
     account = require(request)
-    return _queue_page(request, account, _consultation(request), request.query_params)
+    c = _consultation(request)
+    filters = parse_filters(request.query_params)
+    if filters.page > 1 and not (filters.after or filters.before):
+        # Old-style page numbers (bookmarks, scripts) become the keyset page that starts there.
+        db = request.app.state.connections.get()
+        start = queue_store.page_cursor(db, c["id"], filters)
+        kept = {k: v for k, v in request.query_params.items() if k not in CURSORS and v}
+        path = request.url_for("editor_queue", slug=c["slug"]).path
+        return RedirectResponse(f"{path}?{urlencode({**kept, **({'after': start} if start else {})})}", status_code=303)
+    return _queue_page(request, account, c, request.query_params)
 
 
 def _queue_page(request: Request, account: dict, c: dict, query, errors: dict | None = None,
                 form: dict | None = None, status_code: int = 200):
     db = request.app.state.connections.get()
     filters = parse_filters(query)
-    rows, total = queue_store.page(db, c["id"], filters)
+    shown = queue_store.view(db, c["id"], filters)
     blocks = block_store.of_consultation(db, c["id"])
-    kept = {k: v for k, v in query.items() if k not in ("page", "done") and v}
+    kept = {k: v for k, v in query.items() if k not in CURSORS and v}
     return render(request, "editor/queue.html", {
-        "account": account, "c": c, "rows": rows, "total": total, "filters": filters,
-        "pages": (total + queue_store.PER_PAGE - 1) // queue_store.PER_PAGE,
-        "query": urlencode(kept), "page_query": lambda n: "?" + urlencode({**kept, "page": n}),
+        "account": account, "c": c, "rows": shown.rows, "shown": shown, "filters": filters,
+        "total": shown.total, "query": urlencode({**kept, **{k: v for k, v in query.items() if k in ("after", "before") and v}}),
+        "first_query": "?" + urlencode(kept),
+        "page_query": lambda name, cursor: "?" + urlencode({**kept, name: cursor}),
         "headings": [b for b in blocks if b["kind"] == "heading"],
-        "roster": departments.status(db, c),
+        "roster": queue_store.departments(db, c["id"]),
         "kinds": KINDS, "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "sources": SOURCES,
         "errors": errors or {}, "form": form or {}, "done": query.get("done", ""),
     }, status_code=status_code)

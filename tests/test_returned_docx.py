@@ -234,6 +234,8 @@ def test_a_department_sends_its_returned_draft_through_its_private_link(client, 
     c = next(db.query("select * from consultations"))
     _, token = departments.add(db, c, "市科技局", "test")
     path = f"/d/{token}/returned"
+    links = parse_html(client.get(f"/d/{token}").text).xpath("//a/@href")
+    assert any(link.endswith(path) for link in links)  # the department's page links to it
     csrf = parse_html(client.get(path).text).xpath("string(//input[@name='csrf']/@value)")
     page = client.post(path, data={"csrf": csrf}, files={
         "docx": ("back.docx", (FIXTURES / "lo-tracked.docx").read_bytes(), "application/octet-stream")})

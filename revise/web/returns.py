@@ -5,6 +5,7 @@ drops what should not be taken and confirms. The upload waits in DATA/returned/ 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
@@ -101,9 +102,21 @@ def _upload(request: Request, form: dict, file):
         return _page(request, account, c, department, error=(returned_docx.REFUSALS["seen"], {}), status_code=409)
     path = _pending(request, result.sha256)
     path.parent.mkdir(mode=0o700, exist_ok=True)
+    _forget_abandoned(path.parent)
     path.write_bytes(data)
     rows = [{"p": p, "diff": _diff(p)} for p in result.proposals]
     return _page(request, account, c, department, preview=rows, sha=result.sha256)
+
+
+def _forget_abandoned(folder: Path, hours: int = 24) -> None:
+    """Uploads previewed but never confirmed are removed after a day."""
+    limit = time.time() - hours * 3600
+    for old in folder.glob("*.docx"):
+        try:
+            if old.stat().st_mtime < limit:
+                old.unlink()
+        except OSError:  # removed meanwhile by another request
+            pass
 
 
 def _diff(p: returned_docx.Proposal):

@@ -51,6 +51,7 @@ def test_an_unknown_disposition_is_refused_on_its_field(db, c, two):
         with pytest.raises(triage.TriageError) as error:
             triage.decide(db, c, two, bad, "理由", "张编辑")
         assert (error.value.field, error.value.message) == ("disposition", "Choose how the comment was handled.")
+        assert str(error.value) == "Choose how the comment was handled."  # what a log line shows
 
 
 def test_a_reason_of_two_thousand_characters_is_kept_and_one_more_is_refused(db, c, two):
@@ -103,6 +104,7 @@ def test_publishing_the_outcome_is_recorded_and_can_be_withdrawn(db, c):
     assert consultation_store.by_slug(db, "nanchong-2022")["outcome_published_at"] is None
     events = list(db.table("audit").rows_where("action = ?", ["consultation.outcome"], order_by="id"))
     assert [e["actor"] for e in events] == ["管理员", "管理员"]
+    assert all(e["consultation_id"] == c["id"] and e["at"] for e in events)  # in this consultation's log, dated
     assert json.loads(events[0]["after"]) == published["outcome_published_at"] and events[0]["before"] is None
     assert json.loads(events[1]["before"]) == published["outcome_published_at"] and events[1]["after"] is None
 

@@ -112,6 +112,16 @@ def files():
     return {"file": ("draft.docx", DRAFT.read_bytes())}
 
 
+def post(client, path, form, headers=None):
+    """A post with the full form; where a route refuses that many fields (400), the same post with
+    only its tokens and the file, so that the token check is what answers."""
+    response = client.post(path, data=form, files=files(), headers=headers or {}, follow_redirects=False)
+    if response.status_code == 400:
+        small = {k: v for k, v in form.items() if k in ("csrf", "form_token")}
+        response = client.post(path, data=small, files=files(), headers=headers or {}, follow_redirects=False)
+    return response
+
+
 def refused(response) -> bool:
     """Refused: 403, 401, or sent to the sign-in page."""
     return response.status_code in (401, 403) or (
@@ -141,7 +151,7 @@ def test_every_post_with_a_missing_foreign_or_cross_site_token_is_refused_and_ch
     for how, form, headers in attacks(client, real):
         for name, path in posts:
             before = counts(db)
-            response = client.post(path, data=form, files=files(), headers=headers, follow_redirects=False)
+            response = post(client, path, form, headers)
             assert refused(response), (how, name, path, response.status_code)
             assert counts(db) == before, (how, name, path)
     assert client.get("/editor", follow_redirects=False).status_code == 200  # still signed in
@@ -154,8 +164,7 @@ def test_the_same_posts_with_the_sessions_own_token_and_origin_are_not_refused(c
     posts = sorted(concrete(client.app, real, "POST", staff_only=False), key=lambda p: p[0] == "sign_out")
     for name, path in posts:
         form["form_token"] = client.app.state.signer.form_token()
-        response = client.post(path, data=form, files=files(), headers={"Origin": "http://testserver"},
-                               follow_redirects=False)
+        response = post(client, path, form, {"Origin": "http://testserver"})
         assert response.status_code not in (401, 403), (name, path, response.status_code)
 
 
@@ -203,7 +212,7 @@ def test_an_editor_is_refused_every_administrator_route_and_nothing_changes(clie
             before = counts(db)
             if method == "POST":
                 form["form_token"] = client.app.state.signer.form_token()
-                response = editor.post(path, data=form, files=files(), follow_redirects=False)
+                response = post(editor, path, form)
             else:
                 response = editor.get(path, follow_redirects=False)
             assert response.status_code == 403, (name, method, response.status_code)

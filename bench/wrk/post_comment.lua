@@ -26,7 +26,10 @@ function init(args)
   for line in io.lines(file) do
     if i % nthreads == id then
       local path, cookie, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
-      lines[#lines + 1] = {path, cookie, body}
+      -- an optional 4th field: the visitor's address, sent as X-Forwarded-For (bench/public_page.py)
+      local b, forwarded = body:match("^([^\t]*)\t(.*)$")
+      if b then body = b end
+      lines[#lines + 1] = {path, cookie, body, forwarded}
     end
     i = i + 1
   end
@@ -43,7 +46,9 @@ function request()
     reused = reused + #lines
   end
   local l = lines[n]
-  return wrk.format("POST", l[1], {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = l[2]}, l[3])
+  local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = l[2]}
+  if l[4] then headers["X-Forwarded-For"] = l[4] end
+  return wrk.format("POST", l[1], headers, l[3])
 end
 
 function response(status, headers, body)

@@ -66,10 +66,29 @@ class PublicPage:
     etag: str  # strong validator of `body`, quoted; the gzipped bytes carry it with "-gz"
     modified: int  # Last-Modified, Unix seconds
     slots: dict = field(repr=False)  # block id (None: the whole draft) -> id of the element a receipt goes in
+    headers: dict = field(default_factory=dict, repr=False)  # (gzipped, status) -> raw headers, made once
+
+    def __post_init__(self) -> None:
+        for gz in (False, True):
+            common = [(b"etag", (self.etag[:-1] + '-gz"' if gz else self.etag).encode()), (b"vary", VARY.encode()),
+                      (b"last-modified", formatdate(self.modified, usegmt=True).encode()),
+                      (b"cache-control", PUBLIC_CACHE.encode())]
+            self.headers[gz, 304] = common
+            self.headers[gz, 200] = [*common, (b"content-type", b"text/html; charset=utf-8"),
+                                     (b"content-length", str(len(self.gzipped if gz else self.body)).encode()),
+                                     *([(b"content-encoding", b"gzip")] if gz else [])]
 
     @property
     def nbytes(self) -> int:
         return len(self.body) + len(self.gzipped)
+
+
+class PreparedResponse(Response):
+    """A response whose status, body and raw headers were made once (the cached page's)."""
+
+    def __init__(self, status_code: int, body: bytes, raw_headers: list[tuple[bytes, bytes]]):
+        self.status_code, self.body, self.background = status_code, body, None
+        self.raw_headers = list(raw_headers)  # a copy: middleware adds to each answer's own list
 
 
 async def consultation(request: Request):
@@ -77,33 +96,36 @@ async def consultation(request: Request):
 
     The same page serves a department through its private link, with its own submissions.
     """
-    audience = comments.audience_of(request)
-    if audience.department is not None:
-        return await run_in_threadpool(_page, request, audience, None)
-    page = await _public_page(request, audience.consultation)
+    if "token" in request.path_params:
+        return await run_in_threadpool(_page, request, comments.audience_of(request), None)
+    found = count_store.page_state(request.app.state.connections.get(), request.path_params["slug"])
+    if found is None:
+        raise HTTPException(404)
+    c = found[0]
+    page = await _public_page(request, *found)
     # The page has no form, so it needs no visitor session: no Set-Cookie, and a shared cache
     # may keep it. The block pages and thread fragments, which carry the forms, issue the id.
     request.scope["state"]["new_session_id"] = None
-    code = normalise_receipt(request.query_params.get("receipt", ""))
+    code = normalise_receipt(request.query_params.get("receipt", "")) if request.scope["query_string"] else None
     if code:
-        return await run_in_threadpool(_with_receipt, request, audience, page, code)
+        return await run_in_threadpool(_with_receipt, request, comments.Audience(c), page, code)
     return _send(request, page)
 
 
-async def _public_page(request: Request, c: dict) -> PublicPage:
+async def _public_page(request: Request, c: dict, values: tuple, blocks_serial: int, comments_serial: int) -> PublicPage:
     """The cached page for this consultation and language, rebuilt (once) when its version changed."""
-    db = request.app.state.connections.get()
-    blocks_serial, comments_serial = count_store.versions(db, c["id"])
+    scope = request.scope
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
     # Links in the page are absolute (url_for), so the address it was asked under is part of the key.
-    key = (c["id"], request.scope["state"].get("locale"), str(request.base_url))
+    key = (c["id"], scope["state"].get("locale"), scope["scheme"], host)
     cache = request.app.state.page_cache
-    return await cache.latest(("public", *key), (_draft_version(c, blocks_serial), comments_serial),
+    return await cache.latest(("public", *key), (_draft_version(c, values, blocks_serial), comments_serial),
                               lambda: run_in_threadpool(_build, request, c["id"], key))
 
 
-def _draft_version(c: dict, blocks_serial: int) -> tuple:
+def _draft_version(c: dict, values: tuple, blocks_serial: int) -> tuple:
     """What the page is rendered from, but its counts: the window's state, the blocks, the consultation."""
-    return (_window(c["opens_at"], c["closes_at"]).state(), blocks_serial, tuple(c.values()))
+    return (_window(c["opens_at"], c["closes_at"]).state(), blocks_serial, values)
 
 
 @functools.lru_cache(maxsize=64)
@@ -136,7 +158,7 @@ def _build(request: Request, cid: int, key: tuple) -> PublicPage:
     with read_snapshot(db):
         c = consultation_store.by_id(db, cid)
         blocks_serial, comments_serial = count_store.versions(db, cid)
-        draft_version = _draft_version(c, blocks_serial)
+        draft_version = _draft_version(c, tuple(c.values()), blocks_serial)
         if draft is None or draft.version != draft_version:
             blocks = block_store.of_consultation(db, cid)
         counts = count_store.published_counts(db, cid)
@@ -201,13 +223,9 @@ def _not_modified(request: Request, page: PublicPage) -> bool:
 def _send(request: Request, page: PublicPage) -> Response:
     """The cached page, gzipped when the client accepts it, or 304 when its copy is current."""
     gz = _accepts_gzip(request.headers.get("accept-encoding", ""))
-    headers = {"ETag": page.etag[:-1] + '-gz"' if gz else page.etag, "Vary": VARY,
-               "Last-Modified": formatdate(page.modified, usegmt=True), "Cache-Control": PUBLIC_CACHE}
     if _not_modified(request, page):
-        return Response(status_code=304, headers=headers)
-    if gz:
-        headers["Content-Encoding"] = "gzip"
-    return Response(page.gzipped if gz else page.body, headers=headers, media_type="text/html")
+        return PreparedResponse(304, b"", page.headers[gz, 304])
+    return PreparedResponse(200, page.gzipped if gz else page.body, page.headers[gz, 200])
 
 
 def _with_receipt(request: Request, audience: comments.Audience, page: PublicPage, code: str) -> Response:

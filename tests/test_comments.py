@@ -36,11 +36,14 @@ def comment(client, block, **fields):
     return client.post(action, data=data, follow_redirects=False)
 
 
-def test_every_block_has_a_link_to_comment_on_it(client, db):
+def test_every_block_has_a_link_to_comment_on_it_but_the_cover_lines(client, db):
     page = parse_html(client.get("/c/nanchong-2022").text)
     blocks = block_store.of_consultation(db, nanchong(db)["id"])
     links = {a.get("href") for a in page.xpath("//a[contains(@class,'comment-link')]")}
-    assert {f"/c/nanchong-2022/b/{b['id']}" for b in blocks} <= links
+    cover = [b for b in blocks[:4]]  # the title, 征求意见稿, 2022年10月 and the Title-styled title (issue #16)
+    assert [b["text"] for b in cover][1:3] == ["征求意见稿", "2022年10月"]
+    assert {f"/c/nanchong-2022/b/{b['id']}" for b in blocks[4:]} <= links
+    assert not {f"/c/nanchong-2022/b/{b['id']}" for b in cover} & links
     # with htmx the same link loads the thread in place
     one = page.xpath("//a[contains(@class,'comment-link')]")[0]
     assert one.get("hx-get") == one.get("href") and one.get("hx-target", "").startswith("#thread-")

@@ -42,6 +42,7 @@ def test_a_resident_on_a_phone_suggests_a_change_to_indicator_9_and_gets_a_recei
     page.locator("details.toc-inline a", has_text="主要目标表").click()
     row = row_of_indicator(page, "9")
     assert "高新技术产业营业务收入" in row.inner_text()
+    row.locator("td").first.click()  # tapping the row shows its comment link (issue #16)
     row.locator("a.comment-link").click()  # htmx loads the form under the table
     form = page.locator("form.comment-form")
     form.wait_for()
@@ -97,6 +98,7 @@ def test_a_department_comments_through_its_link_and_files_no_changes(live, chrom
     page.goto(live.url + f"/d/{token}")
     assert "顺庆区人民政府" in page.locator(".department-panel h2").inner_text()
     block = page.locator("p.para", has_text="南充历史底蕴深厚")
+    block.click()  # clicking the paragraph shows its comment link (issue #16)
     block.locator("xpath=following-sibling::div[@class='tools'][1]//a").click()
     form = page.locator("form.comment-form")
     form.wait_for()

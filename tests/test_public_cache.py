@@ -145,8 +145,8 @@ def test_counts_stay_right_after_publish_hide_ledger_and_bulk_insert(client, db)
     counts = count_store.published_counts(db, c["id"])
     assert counts == count_store.counted_by_scan(db, c["id"]) and sum(counts.values()) > 100
     page = parse_html(client.get(PAGE).text)
-    shown = page.xpath(f"//a[@href='/c/nanchong-2022/b/{blocks[1]['id']}']")[0].xpath("string(.//span[@class='count'])")
-    assert shown == str(counts.get(blocks[1]["id"], ""))
+    shown = page.xpath(f"//a[@href='/c/nanchong-2022/b/{blocks[5]['id']}']")[0].xpath("string(.//span[@class='count'])")
+    assert shown == str(counts.get(blocks[5]["id"], ""))
     draft = page.xpath("string(//section[@id='draft-remarks']//span[@class='count'])")
     assert draft == str(counts[None])
 

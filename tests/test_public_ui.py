@@ -1,0 +1,86 @@
+"""The public pages as a resident on a phone meets them (issue #16), in headless Chromium."""
+
+import pytest
+
+from tests.conftest import OUTPUT
+
+PAGE = "/c/nanchong-2022"
+
+
+@pytest.fixture
+def touch(chromium):
+    """A 375 px touch phone in Chinese, with JavaScript."""
+    context = chromium.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True,
+                                   locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def no_js(chromium):
+    context = chromium.new_context(java_script_enabled=False, viewport={"width": 375, "height": 740},
+                                   locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def keep(page, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=False)
+
+
+def paragraph(page, words: str):
+    return page.locator("p.block", has_text=words).first
+
+
+def test_paragraphs_show_no_comment_buttons_until_one_is_tapped(live_server, touch):
+    touch.goto(live_server.url + PAGE)
+    touch.wait_for_function("document.documentElement.classList.contains('js')")
+    block = paragraph(touch, "南充历史底蕴深厚")
+    link = block.locator("xpath=following-sibling::div[1]").locator("a.comment-link")
+    assert link.locator(".cl-text").bounding_box()["width"] <= 1  # hidden words, still in the page
+    block.tap()
+    assert link.locator(".cl-text").bounding_box()["width"] > 10
+    box = link.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44
+    keep(touch, "phone_paragraph_tapped")
+    link.tap()
+    touch.locator("form.comment-form").wait_for()
+
+
+def test_a_keyboard_user_reaches_each_comment_link_and_sees_it(live_server, chromium):
+    page = chromium.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page.goto(live_server.url + PAGE)
+    page.wait_for_function("document.documentElement.classList.contains('js')")
+    link = paragraph(page, "南充历史底蕴深厚").locator("xpath=following-sibling::div[1]").locator("a.comment-link")
+    link.focus()
+    assert link.inner_text().strip() == "提意见" and link.locator(".cl-text").bounding_box()["width"] > 10
+    page.close()
+
+
+def test_without_javascript_each_paragraph_has_a_plain_link(live_server, no_js):
+    no_js.goto(live_server.url + PAGE)
+    link = paragraph(no_js, "南充历史底蕴深厚").locator("xpath=following-sibling::div[1]").locator("a.comment-link")
+    assert link.is_visible() and link.inner_text().strip() == "提意见"
+    link.click()
+    no_js.wait_for_url("**/b/**")
+    assert no_js.locator("form.comment-form").count() == 1
+
+
+def test_cover_lines_offer_no_commenting(live_server, no_js):
+    no_js.goto(live_server.url + PAGE)
+    for words in ("征求意见稿", "2022年10月"):
+        line = no_js.locator("p.block", has_text=words).first
+        assert line.locator("xpath=following-sibling::*[1]").get_attribute("class") != "tools"
+
+
+def test_how_to_comment_and_the_whole_draft_link_are_on_the_first_screens(live_server, touch):
+    touch.goto(live_server.url + PAGE)
+    how = touch.locator("section.how-to")
+    assert "如何提意见" in how.inner_text() and "个人信息保护告知" in how.inner_text()
+    whole = how.locator("a", has_text="对草案整体提意见")
+    assert whole.bounding_box()["y"] < 3 * 740
+    keep(touch, "phone_draft_top")
+    whole.click()
+    touch.wait_for_url("**/remarks")
+    assert touch.locator("form.comment-form textarea[name=body]").count() == 1

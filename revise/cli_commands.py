@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -249,14 +250,15 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     db = open_existing(settings)
     try:
         snap = exporting.snapshot(db, consultation(db, args.slug))
-        files = [(path, exporting.render(snap, name)) for path, name in wanted]
+        files = [(path, exporting.render_file(snap, name)) for path, name in wanted]  # temporary files
     except docx_export.ExportError as error:
         raise Refused(error.message) from None
     finally:
         db.close()
     for path, data in files:
         try:
-            path.write_bytes(data)
+            with path.open("wb") as target:
+                shutil.copyfileobj(data, target)
         except OSError as error:
             print(_("Cannot write %(path)s: %(reason)s", path=path, reason=reason(error)), file=sys.stderr)
             return 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sqlite3
+import tempfile
 from typing import BinaryIO
 
 from sqlite_utils import Database
@@ -111,6 +112,18 @@ def render(snap: Snapshot, name: str) -> bytes:
     buffer = io.BytesIO()
     render_to(snap, name, buffer)
     return buffer.getvalue()
+
+
+def render_file(snap: Snapshot, name: str) -> BinaryIO:
+    """One export file in an anonymous temporary file, rewound (a big report never sits in memory)."""
+    spool = tempfile.TemporaryFile()
+    try:
+        render_to(snap, name, spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
 
 
 def render_to(snap: Snapshot, name: str, out: BinaryIO) -> None:

@@ -36,7 +36,7 @@ def many(db, c):
         block = rng.choice([None, *blocks])
         group = ("letter", i % 2) if i % 9 == 0 else None
         body = rng.choice(["目标偏高,建议分年度细化。", "同意。", "建议补充机场航线发展目标。", "写得好", "ab 测试",
-                           "100% 达成", "a_b", "没有意见"]) + f"(第{i}条)"
+                           "100% 达成", "a_b", "没有意见", "<a&b> =1+1"]) + f"(第{i}条)"
         rows.append({
             "consultation_id": c["id"], "block_id": block["id"] if block else None, "block_rev": 0 if block else None,
             "kind": "remark", "source": rng.choice(["public", "public", "department"]), "department_id": None,

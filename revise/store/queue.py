@@ -10,6 +10,7 @@ kept by triggers (schema m011_editor_counts).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -290,6 +291,22 @@ def counts_by(db: Database, cid: int, column: str) -> dict[str, int]:
 def counts_per_block(db: Database, cid: int) -> dict[int | None, int]:
     """All comments (any source and status) per block id; None for the draft as a whole."""
     return {(int(k) if k else None): n for k, n in counts_by(db, cid, "block").items()}
+
+
+def headings(db: Database, cid: int) -> list[dict]:
+    """The headings for the queue's section filter, in the draft's order (nothing else is read)."""
+    return list(db.query("select id, text, level from blocks where consultation_id = ? and kind = 'heading' "
+                         "and deleted = 0 order by position", [cid]))
+
+
+def outline(db: Database, cid: int) -> list[dict]:
+    """Every block's id, kind, level, text and outline (the ids of the headings above), in order:
+    what the overview's section counts need, without the rest of the blocks' columns."""
+    rows = list(db.query("select id, kind, level, text, outline from blocks where consultation_id = ? "
+                         "and deleted = 0 order by position", [cid]))
+    for row in rows:
+        row["outline"] = json.loads(row["outline"]) if row["outline"] else []
+    return rows
 
 
 def departments(db: Database, cid: int) -> list[dict]:

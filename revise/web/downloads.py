@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
+import os
 from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import quote
@@ -27,19 +27,13 @@ def download(request: Request, consultation: dict, name: str, allowed=exporting.
     if name not in allowed:
         raise HTTPException(404)
     db = request.app.state.connections.get()
-    spool = tempfile.TemporaryFile()
     try:
         with exporting.snapshot(db, consultation, request.scope["state"].get("locale", "zh_CN"),
                                 public_only=public_only) as snap:
-            exporting.render_to(snap, name, spool)
+            spool = exporting.render_file(snap, name)
     except docx_export.ExportError as error:
-        spool.close()
         return refuse(request, 409, error.message)
-    except BaseException:
-        spool.close()
-        raise
-    size = spool.tell()
-    spool.seek(0)
+    size = os.fstat(spool.fileno()).st_size
     filename = exporting.file_name(consultation, name)
     return StreamingResponse(_chunks(spool), media_type=exporting.KINDS[name][1], headers={
         "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",

@@ -18,6 +18,7 @@ import getpass
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,7 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the servers started here are stopped
     results = {"load_before": load(), "cpus": os.cpu_count(), "workers": args.workers}
     headers = dict(BROWSER_HEADERS, Host=HOST)
     with tempfile.TemporaryDirectory(prefix="revise-nginx-") as tmp:
@@ -90,13 +92,14 @@ def main() -> None:
             print(f"public page straight from uvicorn: {describe(results['page_direct'])}", flush=True)
             results["page_nginx"] = run_wrk(proxied, "get.lua", page, 64, args.seconds, headers)
             print(f"public page through nginx's cache: {describe(results['page_nginx'])}", flush=True)
-            posts = comment_lines(data, folder, 200_000)
+            # Written before any timing: two files, each visitor's token used once.
+            posts = comment_lines(data, folder, 20_000)
+            more = comment_lines(data, folder, 20_000, "more.tsv")
             results["post_alone"] = run_wrk(proxied, "post_comment.lua", [str(posts), "2"], 16, args.seconds,
                                             {"Host": HOST})
             print(f"comment POST through nginx, alone: {describe(results['post_alone'])}", flush=True)
             readers = Wrk(proxied, "get.lua", page, args.readers, args.seconds + 4, headers)
             time.sleep(2)  # the readers are all connected
-            more = comment_lines(data, folder, 200_000)
             results["post_with_readers"] = Wrk(proxied, "post_comment.lua", [str(more), "2"], 16, args.seconds,
                                                {"Host": HOST}).result()
             results["readers"] = readers.result()

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(10)
 
 
-def comment_lines(data: Path, folder: Path, n: int) -> Path:
+def comment_lines(data: Path, folder: Path, n: int, name: str = "posts.tsv") -> Path:
     """n comment POSTs (path, cookie, form) for post_comment.lua, valid for this data folder."""
     db = sqlite3.connect(data / "revise.db")
     db.row_factory = sqlite3.Row
@@ -63,7 +64,7 @@ def comment_lines(data: Path, folder: Path, n: int) -> Path:
     db.close()
     rng = random.Random(15)
     writer = Writer(rng, seed_phrases(seed_text(), random.Random(11)))
-    file = folder / "posts.tsv"
+    file = folder / name
     post_requests(file, n, SLUG, blocks, Signer(load_or_create_secret(data)), rng, writer)
     return file
 
@@ -78,6 +79,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", default="1,2")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the servers started here are stopped
     results = {"load_before": load(), "cpus": os.cpu_count()}
     for workers in [int(w) for w in args.workers.split(",")]:
         with tempfile.TemporaryDirectory(prefix="revise-workers-") as tmp:
@@ -87,7 +89,7 @@ def main() -> None:
             try:
                 url = f"http://127.0.0.1:{port}"
                 page = run_wrk(url, "get.lua", [f"/c/{SLUG}"], args.connections, args.seconds, BROWSER_HEADERS)
-                posts = comment_lines(data, folder, 200_000)
+                posts = comment_lines(data, folder, 20_000)
                 post = run_wrk(url, "post_comment.lua", [str(posts), "2"], args.connections, args.seconds)
             finally:
                 stop(server)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from revise.i18n import N_
+from revise.table_cards import row_texts
 from revise.textclean import clean_name, clean_text
 
 KINDS = {
@@ -44,6 +45,10 @@ def validate(form: dict, block: dict | None) -> tuple[dict, dict]:
         "suggestion": clean_text(form.get("suggestion"), strip=False).strip(" \n\u3000" if table_row else None),
         "quote": clean_text(form.get("quote")),
     }
+    if table_row and "cell-0" in form:  # one input per cell (issue #16): stored as the cells joined by tabs
+        cells = [clean_text(form.get(f"cell-{i}"), strip=False).replace("\t", " ").strip(" \u3000")
+                 for i in range(len(row_texts(block)))]
+        values["suggestion"] = "\t".join(cells)
     errors: dict[str, str] = {}
     if values["kind"] not in KINDS or (block is None and values["kind"] != "remark"):
         errors["kind"] = N_("Choose what kind of comment this is.")

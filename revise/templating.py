@@ -11,6 +11,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from revise import table_cards
 from revise.comment_form import KIND_SHORT
 from revise.diffing import diff_html
 from revise.i18n import DEFAULT_LOCALE, LOCALES, babel_locale, translations
@@ -168,6 +169,7 @@ def make_templates() -> Jinja2Templates:
     env.globals["kind_short"] = KIND_SHORT
     env.globals["dispositions"] = DISPOSITIONS
     env.globals["count_badge"] = count_badge
+    env.globals["table_cards"] = table_cards.cards  # issue #16: rows as cards on a phone
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

@@ -47,7 +47,7 @@ def test_a_resident_on_a_phone_suggests_a_change_to_indicator_9_and_gets_a_recei
     form = page.locator("form.comment-form")
     form.wait_for()
     form.locator("input[name=kind][value=edit]").check()
-    suggestion = form.locator("textarea[name=suggestion]")
+    suggestion = form.get_by_label("2024年")  # one input per cell, named by its column (issue #16)
     suggestion.fill(suggestion.input_value().replace("1100", "1300"))
     form.locator("textarea[name=body]").fill("2024年目标可以更高。")
     form.locator("button[value=preview]").click()
@@ -76,7 +76,7 @@ def test_the_same_without_javascript(live, chromium, request):
     row_of_indicator(page, "9").locator("a.comment-link").click()  # a plain link to the form page
     page.wait_for_url("**/b/**")
     page.locator("input[name=kind][value=edit]").check()
-    suggestion = page.locator("textarea[name=suggestion]")
+    suggestion = page.get_by_label("2024年")
     suggestion.fill(suggestion.input_value().replace("1100", "1300"))
     page.locator("textarea[name=body]").fill("无脚本:2024年目标可以更高。")
     page.locator("button[value=preview]").click()

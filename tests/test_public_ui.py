@@ -84,3 +84,43 @@ def test_how_to_comment_and_the_whole_draft_link_are_on_the_first_screens(live_s
     whole.click()
     touch.wait_for_url("**/remarks")
     assert touch.locator("form.comment-form textarea[name=body]").count() == 1
+
+
+def row9(page):
+    return page.locator("table tr", has=page.locator("td:text-is('9')"))
+
+
+def test_on_a_phone_a_table_row_is_a_card_with_its_column_headers(live_server, touch):
+    touch.goto(live_server.url + PAGE)
+    touch.locator("details.toc-inline summary").click()
+    touch.locator("details.toc-inline a", has_text="主要目标表").click()
+    assert touch.evaluate("document.documentElement.scrollWidth") <= 375
+    card = row9(touch)
+    card.scroll_into_view_if_needed()
+    # every cell shown under its header (CSS ::before from data-label), the merged 一级指标 repeated
+    shown = card.locator("td[data-label]").evaluate_all(
+        "tds => tds.filter(td => td.offsetHeight > 0).map(td => [getComputedStyle(td, '::before').content, td.innerText])")
+    assert [label for label, _ in shown] == ['"一级指标"', '"序号"', '"二级指标"', '"2021年"', '"2024年"']
+    assert shown[0][1] == "综合实力和产业竞争力" and shown[1][1] == "9" and shown[4][1] == "1100"
+    box = card.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    link = card.locator("a.comment-link")
+    assert link.is_visible() and link.bounding_box()["height"] >= 44
+    keep(touch, "phone_table_cards")
+
+
+def test_a_suggested_change_to_a_row_has_one_input_per_cell_without_javascript(live_server, no_js):
+    no_js.goto(live_server.url + PAGE)
+    row9(no_js).locator("a.comment-link").click()
+    no_js.wait_for_url("**/b/**")
+    assert "2024年" in no_js.locator("dl.row-card").inner_text()
+    no_js.locator("input[name=kind][value=edit]").check()
+    cell = no_js.get_by_label("2024年")
+    old = cell.input_value()
+    cell.fill(old + "0")
+    no_js.locator("textarea[name=body]").fill("目标提高。")
+    keep(no_js, "phone_row_form_nojs")
+    no_js.locator("button[value=submit]").click()
+    code = no_js.locator(".receipt-box .receipt-code").inner_text()
+    no_js.goto(live_server.url + f"/r/{code}")
+    assert old + "0" in no_js.locator("main").inner_text()

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from revise import anchoring, attachments, comment_form, commenting, diffing, revising
+from revise import anchoring, attachments, comment_form, commenting, diffing, revising, table_cards
 from revise.i18n import N_
 from revise.security import normalise_receipt, token_hash
 from revise.store import blocks as block_store
@@ -126,7 +126,12 @@ def thread_context(request: Request, audience: Audience, block: dict | None, val
         comments = [x for x in own if x["block_id"] == (block["id"] if block else None)]
     if block is not None:  # each comment against the text it was written on, and its phrase now
         anchoring.annotate(comments, block, lambda n: revising.text_at_revision(db, block, n))
+    card = None
+    if block is not None and block["kind"] == "table_row":  # the row under its column headers (issue #16)
+        card = table_cards.row_card(block_store.of_consultation(db, c["id"]), block)
     return {
+        "card": card,
+        "cell_values": _cell_values(block, values) if card else None,
         "c": c,
         "audience": audience,
         "block": block,
@@ -142,6 +147,13 @@ def thread_context(request: Request, audience: Audience, block: dict | None, val
         "action": audience.url(request, "comment", block_id=block["id"]) if block else audience.url(request, "draft_comment"),
         "back": audience.url(request, "page") + (f"#b-{block['id']}" if block else ""),
     }
+
+
+def _cell_values(block: dict, values: dict) -> list[str]:
+    """What each cell input of a row's form holds: the suggestion's cells, else the row's own."""
+    own = table_cards.row_texts(block)
+    proposed = (values.get("suggestion") or "").split("\t")
+    return proposed if len(proposed) == len(own) else own
 
 
 def _preview(block: dict | None, values: dict):

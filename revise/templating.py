@@ -100,9 +100,10 @@ def local_date(context, iso_date: str | None) -> str:
 
 
 # Markers of a count left open while a page is rendered once for any counts (CountSlots).
-# Stored text never holds these C0 controls (revise/textclean.py drops them), so they cannot
-# come from a draft or a comment.
-_OPEN, _KEY_END, _NUMBER, _CLOSE = "\x01", "\x02", "\x03", "\x04"
+# Each starts with a raw "<", which text from a draft or a comment never carries into the page
+# (autoescaping makes it &lt;), followed by a C0 control no template holds: even a control
+# written into the database past revise/textclean.py cannot pass for a marker (issue #10).
+_OPEN, _KEY_END, _NUMBER, _CLOSE = "<\x01", "<\x02", "<\x03", "<\x04"
 _BADGE = Markup(' <span class="count"%s>%s</span>')
 
 

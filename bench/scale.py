@@ -166,7 +166,10 @@ def fmt_ms(ms: float) -> str:
 def describe(r: dict) -> str:
     errors = {k: v for k, v in r["errors"].items() if v}
     bad = {k: v for k, v in r["statuses"].items() if not k.startswith(("2", "3"))}
-    text = f"{r['rate']:.1f}/s, p50 {r['p50'] / 1000:.1f} ms, p99 {r['p99'] / 1000:.1f} ms"
+    if r["requests"] == 0:
+        text = f"no answer within the {r['duration_us'] / 1e6:.0f}s run"
+    else:
+        text = f"{r['rate']:.1f}/s, p50 {r['p50'] / 1000:.1f} ms, p99 {r['p99'] / 1000:.1f} ms"
     if errors or bad:
         text += f", errors {errors or ''}{bad or ''}"
     return text
@@ -346,6 +349,9 @@ def main() -> None:
         deep = max(2, min(1000, total_rows // 100))
         queue_paths = [f"/editor/c/{slug}/comments", f"/editor/c/{slug}/comments?page={deep}",
                        f"/editor/c/{slug}/comments?section={section}&status=pending&sort=block"]
+        if "editor" in only:  # the deep page where its Next links lead (revise redirects page=N to ?after=ID)
+            moved = client.get(queue_paths[1], headers=editor_headers)
+            queue_paths[1] = moved.headers["location"] if moved.is_redirect else queue_paths[1]
         search_path = f"/editor/c/{slug}/comments?" + urlencode({"q": args.search})
         overview_path = f"/editor/c/{slug}"
         idx = {"page": capture(client, page_path, BROWSER_HEADERS, work, pages)}

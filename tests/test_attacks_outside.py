@@ -23,3 +23,23 @@ def test_control_characters_written_into_the_database_do_not_break_the_public_pa
     assert "甲" in page.text and "丙" in page.text
     thread = page.text.split(f'id="b-{second["id"]}"', 1)[1].split('id="b-', 1)[0]
     assert '<span class="count"' in thread and ">1</span>" in thread
+
+
+def test_a_client_over_the_comment_or_preview_limit_is_told_when_to_come_back(settings):
+    """429 from the per-minute limits carries Retry-After, as the sign-in throttle's does."""
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+    from test_comments import comment
+
+    from revise.app import create_app
+
+    limited = replace(settings, comments_per_minute=1, previews_per_minute=1)
+    with TestClient(create_app(limited)) as client:
+        block = {"id": 9}
+        assert comment(client, block).status_code == 303
+        refused = comment(client, block)
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+        assert comment(client, block, action="preview", kind="remark").status_code == 200
+        refused = comment(client, block, action="preview", kind="remark")
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"

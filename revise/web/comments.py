@@ -109,7 +109,10 @@ def render_fragment(request: Request, template: str, context: dict) -> Markup:
 def refuse(request: Request, status: int, message: str) -> Response:
     """A clear answer in the visitor's language with a 4xx status (a fragment for htmx)."""
     template = "partials/_notice.html" if is_htmx(request) else "error.html"
-    return render(request, template, {"status": status, "message": message}, status_code=status)
+    response = render(request, template, {"status": status, "message": message}, status_code=status)
+    if status == 429:  # a per-minute limit: after its window the same try is taken (RFC 6585)
+        response.headers["Retry-After"] = str(int(request.app.state.limiter.period))
+    return response
 
 
 def thread_context(request: Request, audience: Audience, block: dict | None, values: dict | None = None,

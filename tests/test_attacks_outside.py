@@ -43,3 +43,32 @@ def test_a_client_over_the_comment_or_preview_limit_is_told_when_to_come_back(se
         assert comment(client, block, action="preview", kind="remark").status_code == 200
         refused = comment(client, block, action="preview", kind="remark")
         assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+
+
+def test_one_invalid_byte_in_a_multipart_field_costs_that_byte_not_the_whole_text(client, db):
+    """A ledger entry (multipart) whose body holds one byte that is not UTF-8 is stored as typed,
+    the byte shown as U+FFFD — not the whole field read as Latin-1 mojibake; so is a file name."""
+    from conftest import parse_html
+    from test_editor import sign_in
+    from test_ledger import today
+
+    from revise.store import attachments as attachment_store
+
+    sign_in(client, db)
+    page = parse_html(client.get("/editor/c/nanchong-2022/ledger/new").text)
+    hidden = {i.get("name"): i.get("value") for i in page.xpath("//form[contains(@class,'ledger-form')]//input[@type='hidden']")}
+    fields = {**hidden, "channel": "letter", "received_on": today(), "kind": "remark", "name": "王".encode() + b"\xff" + "五".encode()}
+    parts = [(name, value if isinstance(value, bytes) else value.encode()) for name, value in fields.items()]
+    parts.append(("body", "来信建议加快".encode() + b"\xff\xed\xa0\x80" + "绿道建设。".encode()))
+    body = b"".join(b'--B\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (n.encode(), v) for n, v in parts)
+    body += (b'--B\r\nContent-Disposition: form-data; name="attachment"; filename="' + "扫描".encode() + b"\xff.pdf\"\r\n"
+             b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\n%%EOF\n\r\n--B--\r\n")
+    response = client.post("/editor/c/nanchong-2022/ledger/new", content=body, follow_redirects=False,
+                           headers={"content-type": "multipart/form-data; boundary=B"})
+    assert response.status_code == 303
+    stored = db.execute("select body, name from comments order by id desc limit 1").fetchone()
+    assert stored[0].startswith("来信建议加快\ufffd") and stored[0].endswith("绿道建设。")
+    assert stored[1].startswith("王") and stored[1].endswith("五")
+    comment_id = db.execute("select max(id) from comments").fetchone()[0]
+    (attachment,) = attachment_store.of_comment(db, comment_id)
+    assert attachment["filename"].startswith("扫描") and attachment["filename"].endswith(".pdf")

@@ -1,5 +1,6 @@
 """Thin routes: parse the request, call a domain function, render a template."""
 
+from starlette import formparsers
 from starlette.convertors import IntegerConvertor, register_url_convertor
 
 
@@ -15,3 +16,19 @@ class RowIdConvertor(IntegerConvertor):
 
 
 register_url_convertor("int", RowIdConvertor())
+
+
+def _decoded_or_replaced(src: bytes | bytearray, codec: str) -> str:
+    """A multipart field's text (or file name) in its charset, a bad byte becoming U+FFFD.
+
+    Starlette decodes a multipart field holding one invalid byte as Latin-1 instead, turning the
+    whole field — a ledger entry's body, an uploaded file's name — into mojibake (issue #10,
+    found from outside); urlencoded forms already get U+FFFD. Installed here like the convertor.
+    """
+    try:
+        return bytes(src).decode(codec, "replace")
+    except LookupError:  # a charset Python does not know
+        return bytes(src).decode("utf-8", "replace")
+
+
+formparsers._user_safe_decode = _decoded_or_replaced

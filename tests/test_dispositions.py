@@ -76,6 +76,7 @@ def test_each_change_keeps_the_earlier_decision_in_the_audit_log(db, c, two):
     events = [e for e in db.table("audit").rows_where("action = ?", ["comment.disposition"], order_by="id")]
     assert [(e["actor"], e["subject"]) for e in events] == [("张编辑", f"comment:{two[0]}"),
                                                             ("李编辑", f"comment:{two[0]}")]
+    assert all(e["at"] and e["consultation_id"] == c["id"] for e in events)  # dated, in this consultation's log
     assert json.loads(events[1]["before"])["disposition"] == "rejected"
     assert json.loads(events[1]["before"])["disposition_reason"] == "目标经过测算"
     assert json.loads(events[1]["after"]) == {"disposition": "partly", "disposition_reason": "部分采纳:调整为1200亿元"}

@@ -331,3 +331,13 @@ def test_the_rate_limit_uses_the_clock_when_not_given_a_time():
     limiter = RateLimiter(1, period=3600)
     assert limiter.allow("a") and not limiter.allow("a")
     assert RateLimiter(3).period == 60.0
+
+
+def test_the_event_loops_check_counts_each_client_apart_too():
+    import asyncio
+
+    from revise.security import RateLimiter
+
+    limiter = RateLimiter(1, period=3600)
+    assert asyncio.run(limiter.check("a")) and not asyncio.run(limiter.check("a"))
+    assert asyncio.run(limiter.check("b"))  # one busy client never holds up another

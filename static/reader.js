@@ -14,6 +14,16 @@
     active = block.classList.toggle("active") ? block : null;
   });
 
+  // After sending, the receipt replaces the form: bring it to the top of the screen (issue #16).
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var box = e.target.classList && e.target.classList.contains("receipt-box") ? e.target
+      : e.target.querySelector && e.target.querySelector(".receipt-box");
+    if (!box) return;
+    document.querySelectorAll(".receipt-box[id=receipt]").forEach(function (old) { if (old !== box) old.removeAttribute("id"); });
+    box.scrollIntoView({ block: "start" });
+    box.focus({ preventScroll: true });
+  });
+
   function toolsOf(block) {
     if (block.tagName === "TR") return block.querySelector(".tools");
     var next = block.nextElementSibling;

@@ -55,7 +55,7 @@ def test_an_edit_suggestion_gets_a_receipt_and_redirects_back_to_the_paragraph(c
     response = comment(client, block, kind="edit", suggestion=new_text, body="建城史应为2300多年。")
     assert response.status_code == 303
     location = response.headers["location"]
-    assert location.startswith("/c/nanchong-2022?receipt=") and location.endswith(f"#b-{block['id']}")
+    assert location.startswith("/c/nanchong-2022?receipt=") and location.endswith("#receipt")  # issue #16
     code = location.split("receipt=")[1].split("#")[0]
     stored = comment_store.by_receipt(db, code)
     assert stored["kind"] == "edit" and stored["suggestion"] == new_text
@@ -289,7 +289,7 @@ def test_the_receipt_page_shows_the_comment_time_and_status(client, db):
 def test_a_remark_on_the_whole_draft(client, db):
     action, hidden, _ = open_form(client, "/c/nanchong-2022/remarks")
     response = client.post(action, data={**hidden, "body": "整体意见:目标偏高。", "action": "submit"}, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"].endswith("#draft-remarks")
+    assert response.status_code == 303 and response.headers["location"].endswith("#receipt")  # issue #16
     assert db.table("comments").rows_where("block_id is null").__next__()["body"] == "整体意见:目标偏高。"
 
 

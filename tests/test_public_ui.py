@@ -124,3 +124,60 @@ def test_a_suggested_change_to_a_row_has_one_input_per_cell_without_javascript(l
     code = no_js.locator(".receipt-box .receipt-code").inner_text()
     no_js.goto(live_server.url + f"/r/{code}")
     assert old + "0" in no_js.locator("main").inner_text()
+
+
+def test_a_one_character_fix_is_previewed_as_one_sentence_then_sent_and_the_receipt_is_on_screen(live_server, no_js):
+    no_js.goto(live_server.url + PAGE)
+    paragraph(no_js, "南充历史底蕴深厚").locator("xpath=following-sibling::div[1]//a").click()
+    no_js.wait_for_url("**/b/**")
+    no_js.locator("input[name=kind][value=edit]").check()
+    suggestion = no_js.locator("textarea[name=suggestion]")
+    suggestion.fill(suggestion.input_value().replace("2200多年", "2300多年"))
+    no_js.locator("textarea[name=body]").fill("建城史应为2300多年。")
+    no_js.locator("button[value=preview]").click()
+    assert no_js.locator(".preview .change-summary").inner_text().strip() == "将“2200”修改为“2300”"
+    assert no_js.locator(".preview .diff-short").inner_text().count("…") >= 1  # a little context only
+    assert not no_js.locator(".preview details.diff-whole").get_attribute("open")
+    assert 0 <= no_js.locator(".preview").bounding_box()["y"] < 740  # the page opens at the preview
+    keep(no_js, "phone_preview_nojs")
+    no_js.locator("button[value=submit]").click()
+    box = no_js.locator(".receipt-box")
+    assert "审核后才会公开" in box.inner_text()
+    top = box.bounding_box()["y"]
+    assert -1 <= top < 740 / 2  # the first thing on the screen
+    keep(no_js, "phone_receipt_after_sending_nojs")
+    code = box.locator(".receipt-code").inner_text()
+    no_js.goto(live_server.url + f"/r/{code}")
+    assert no_js.locator(".change-summary").inner_text().strip() == "将“2200”修改为“2300”"
+    assert no_js.locator("dd.status").inner_text().startswith("已收到,待审核")
+    keep(no_js, "phone_receipt_page_nojs")
+
+
+def test_with_javascript_the_receipt_is_brought_into_view_after_sending(live_server, touch):
+    touch.goto(live_server.url + PAGE)
+    touch.wait_for_function("document.documentElement.classList.contains('js')")
+    block = paragraph(touch, "南充历史底蕴深厚")
+    block.tap()
+    block.locator("xpath=following-sibling::div[1]//a").tap()
+    form = touch.locator("form.comment-form")
+    form.wait_for()
+    form.locator("input[name=kind][value=remark]").check()
+    form.locator("textarea[name=body]").fill("建议补充历史文化内容。")
+    form.locator("button[value=submit]").tap()
+    box = touch.locator(".receipt-box")
+    box.wait_for()
+    touch.wait_for_function("() => { const r = document.querySelector('.receipt-box').getBoundingClientRect();"
+                            " return r.top >= 0 && r.top < innerHeight / 2; }")
+    assert "审核后才会公开" in box.inner_text()
+    keep(touch, "phone_receipt_after_sending_js")
+
+
+def test_a_wrong_receipt_code_shows_the_lookup_form_again(live_server, no_js):
+    response = no_js.goto(live_server.url + "/r/ABCDEFGHJK")
+    assert response.status == 404
+    assert "没有" in no_js.locator("[role=alert]").inner_text()
+    no_js.locator("input[name=code]").fill("nonsense")
+    no_js.locator("form.lookup button").click()
+    assert "十位" in no_js.locator("[role=alert]").inner_text() or "K7QH2" in no_js.locator("[role=alert]").inner_text()
+    assert no_js.locator("input[name=code]").input_value() == "nonsense"
+    keep(no_js, "phone_wrong_receipt_nojs")

@@ -16,8 +16,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from revise import anchoring, attachments, comment_form, commenting, diffing, revising, table_cards
+from revise import anchoring, attachments, change_notes, comment_form, commenting, diffing, revising, table_cards
 from revise.i18n import N_
+from revise.offload import Limited
+from revise.masking import mask
 from revise.security import normalise_receipt, token_hash
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
@@ -159,17 +161,30 @@ def _cell_values(block: dict, values: dict) -> list[str]:
     return proposed if len(proposed) == len(own) else own
 
 
+PREVIEW_CONTEXT = 12  # characters of unchanged text kept beside each change in the short diff
+
+
+def change_view(kind: str, old: str, new: str) -> dict | None:
+    """A proposed change as a resident reads it (issue #16): one-line notes, the changed words
+    with a little context, and the whole paragraph marked (shown on demand)."""
+    if kind == "edit" and new and new != old:
+        notes = [{"kind": n.kind, "old": change_notes.shown(n.old), "new": change_notes.shown(n.new),
+                  "before": change_notes.shown(n.before), "after": change_notes.shown(n.after)}
+                 for n in change_notes.changes(old, new)]
+        return {"kind": kind, "notes": notes, "short": diffing.diff_html(old, new, context=PREVIEW_CONTEXT),
+                "full": diffing.diff_html(old, new)}
+    if kind == "delete" and old:
+        return {"kind": kind, "notes": [], "short": None, "full": diffing.diff_html(old, "")}
+    if kind == "insert" and new:
+        return {"kind": kind, "notes": [], "short": None, "full": diffing.diff_html("", new)}
+    return None
+
+
 def _preview(block: dict | None, values: dict):
-    """The proposed change as a tracked diff, computed here on the server."""
+    """The proposed change, computed here on the server."""
     if block is None:
         return None
-    if values.get("kind") == "edit":
-        return diffing.diff_html(block["text"], values.get("suggestion", ""))
-    if values.get("kind") == "delete":
-        return diffing.diff_html(block["text"], "")
-    if values.get("kind") == "insert":
-        return diffing.diff_html("", values.get("suggestion", ""))
-    return None
+    return change_view(values.get("kind", ""), block["text"], values.get("suggestion", ""))
 
 
 def block_thread(request: Request):
@@ -222,19 +237,23 @@ async def submit_comment(request: Request):
             errors = {"form": N_("The form had expired: check it and send it again.")}
         status = 200 if wants_preview and not errors else 422
         return await state.cpu.run(_form_again, request, audience, block, values, errors, form_token, status)
-    if not await state.limiter.check(submission_key(request, audience.department)):
-        return refuse(request, 429, N_("Too many comments from your connection in a short time. Please wait a minute and send it again."))
     try:
         row = commenting.prepare(audience.consultation, block, values, form_token=form_token,
                                  department=audience.department)
     except commenting.Refused as refused:
         return refuse(request, refused.status, refused.message)
-    comment, _created = await state.writer.submit(row, commenting.then_web(row, attachment))
+    # The rate limit is counted in the comment's own transaction (no write of its own per POST),
+    # after the form token is known to be new: a resent form is not counted twice.
+    admit = state.limiter.admitter(submission_key(request, audience.department))
+    try:
+        comment, _created = await state.writer.submit(row, commenting.then_web(row, attachment), admit)
+    except Limited:
+        return refuse(request, 429, N_("Too many comments from your connection in a short time. Please wait a minute and send it again."))
     if is_htmx(request):
         return render(request, "partials/_receipt_box.html", {"comment": comment, "c": audience.consultation,
                                                                "audience": audience, "block": block})
     page = audience.url(request, "page")
-    anchor = f"#b-{block['id']}" if block else "#draft-remarks"
+    anchor = "#receipt"  # the receipt box, in its paragraph's slot: the first thing on the screen (issue #16)
     return RedirectResponse(f"{page}?{urlencode({'receipt': comment['receipt']})}{anchor}", status_code=303)
 
 
@@ -282,18 +301,32 @@ def receipt(request: Request):
     db = request.app.state.connections.get()
     comment = comment_store.by_receipt(db, code) if code else None
     if comment is None:
-        return refuse(request, 404, N_("No comment has this receipt code. Check the code and try again."))
+        return _lookup_again(request, 404, N_("No comment has this receipt code. Check the code and try again."),
+                             request.path_params["code"])
     consultation = consultation_store.by_id(db, comment["consultation_id"])
     block = block_store.get(db, consultation["id"], comment["block_id"]) if comment["block_id"] else None
     comment.pop("contact", None)
-    return render(request, "receipt.html", {"comment": comment, "c": consultation, "block": block})
+    change = None
+    if block is not None and comment["kind"] in ("edit", "delete", "insert"):
+        written_on = block["text"] if comment["block_rev"] is None else revising.text_at_revision(db, block, comment["block_rev"])
+        change = change_view(comment["kind"], written_on, mask(comment["suggestion"] or ""))
+    return render(request, "receipt.html", {"comment": comment, "c": consultation, "block": block, "change": change})
+
+
+def _lookup_again(request: Request, status: int, message: str, typed: str) -> Response:
+    """The lookup form again, with what was wrong and the code as typed (issue #16)."""
+    if is_htmx(request):
+        return refuse(request, status, message)
+    return render(request, "receipt.html", {"comment": None, "message": message, "typed": typed[:20]},
+                  status_code=status)
 
 
 def receipt_lookup(request: Request):
     """Find a receipt by a typed code (GET form on the receipt page)."""
     code = normalise_receipt(request.query_params.get("code", ""))
     if code is None:
-        return refuse(request, 400, N_("A receipt code has ten letters and digits, e.g. K7QH2-MZ4XR."))
+        return _lookup_again(request, 400, N_("A receipt code has ten letters and digits, e.g. K7QH2-MZ4XR."),
+                             request.query_params.get("code", ""))
     return RedirectResponse(request.url_for("receipt", code=code).path, status_code=303)
 
 

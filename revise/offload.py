@@ -24,6 +24,10 @@ class Busy(Exception):
     retry_after = 5
 
 
+class Limited(Exception):
+    """The client sent more than its limit in the period (429); nothing was recorded."""
+
+
 class CpuGate:
     """At most `workers` CPU-heavy calls at once in threads, at most `max_waiting` queued."""
 

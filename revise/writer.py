@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from revise import grouping
-from revise.offload import Busy
+from revise.offload import Busy, Limited
 from revise.store import comments as comment_store
 from revise.store import connect, writing
 
@@ -38,12 +38,14 @@ log = logging.getLogger("revise.writer")
 
 MAX_BATCH = 128  # submissions committed together at most
 GROUPING_BATCH = 16  # comments grouped per transaction when the writer is idle
+GROUPING_AFTER_IDLE = 0.02  # seconds without a submission before grouping runs
 
 
 @dataclass
 class _Job:
     row: dict
     then: Callable[[Database, dict], None] | None
+    admit: Callable[[Database], None] | None
     deadline: float
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future = field(repr=False)
@@ -78,12 +80,16 @@ class CommentWriter:
             self._thread.join(timeout=30)
             self._thread = None
 
-    async def submit(self, row: dict, then: Callable[[Database, dict], None] | None = None) -> tuple[dict, bool]:
-        """Commit the comment unless its form token was used already; raises Busy after `wait` seconds."""
+    async def submit(self, row: dict, then: Callable[[Database, dict], None] | None = None,
+                     admit: Callable[[Database], None] | None = None) -> tuple[dict, bool]:
+        """Commit the comment unless its form token was used already; raises Busy after `wait` seconds.
+
+        `admit` checks the rate limit in the same transaction (store.comments.insert_once_in).
+        """
         if self._jobs.qsize() >= self.max_waiting:
             raise Busy
         loop = asyncio.get_running_loop()
-        job = _Job(row, then, time.monotonic() + self.wait, loop, loop.create_future())
+        job = _Job(row, then, admit, time.monotonic() + self.wait, loop, loop.create_future())
         self._jobs.put(job)
         try:
             return await asyncio.wait_for(asyncio.shield(job.future), self.wait + 1)
@@ -114,13 +120,19 @@ class CommentWriter:
                 batch = self._drain(MAX_BATCH)
                 if batch:
                     self._commit(db, batch)
-                elif self.group and self._group_some(db):
                     continue
-                else:
+                # Grouping waits until no comment has come for a moment: under load each of its
+                # transactions would cost the submissions an extra fsync.
+                try:
+                    job = self._jobs.get(timeout=GROUPING_AFTER_IDLE)
+                except queue.Empty:
+                    job = None
+                    if self.group and self._group_some(db):
+                        continue
                     self._idle.set()
                     job = self._jobs.get()
-                    if job is not None:
-                        self._commit(db, [job, *self._drain(MAX_BATCH - 1)])
+                if job is not None:
+                    self._commit(db, [job, *self._drain(MAX_BATCH - 1)])
         finally:
             db.close()
 
@@ -151,13 +163,14 @@ class CommentWriter:
                     for job in batch:
                         db.execute("savepoint one")
                         try:
-                            outcome = comment_store.insert_once_in(db, job.row, job.then)
+                            outcome = comment_store.insert_once_in(db, job.row, job.then, job.admit)
                             db.execute("release one")
                             results.append((job, outcome, None))
                         except Exception as error:  # this row alone fails (after the savepoint)
                             db.execute("rollback to one")
                             db.execute("release one")
-                            log.exception("a comment could not be stored")
+                            if not isinstance(error, Limited):
+                                log.exception("a comment could not be stored")
                             results.append((job, None, error))
                 break
             except sqlite3.OperationalError as error:

@@ -25,11 +25,18 @@ def insert_once(db: Database, row: dict, then: Callable[[Database, dict], None] 
         return insert_once_in(db, row, then)
 
 
-def insert_once_in(db: Database, row: dict, then: Callable[[Database, dict], None] | None = None) -> tuple[dict, bool]:
-    """insert_once inside a write transaction the caller holds (the writer batches several)."""
+def insert_once_in(db: Database, row: dict, then: Callable[[Database, dict], None] | None = None,
+                   admit: Callable[[Database], None] | None = None) -> tuple[dict, bool]:
+    """insert_once inside a write transaction the caller holds (the writer batches several).
+
+    `admit` runs once the form is known to be new, before the insert (the rate limit: a resent
+    form is not counted twice); it raises to refuse the comment.
+    """
     earlier = first(db, "select * from comments where form_token = ?", [row["form_token"]])
     if earlier:
         return earlier, False
+    if admit is not None:
+        admit(db)
     for _ in range(5):  # a receipt code collision (50 bits) is astronomically rare; retry anyway
         comment = dict(row, receipt=new_receipt())
         db.execute("savepoint receipt")

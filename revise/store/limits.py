@@ -21,6 +21,7 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
+from revise.offload import Limited
 from revise.store import connect, writing
 
 SWEEP_EVERY = 500  # tries between deletions of every key's expired rows
@@ -55,21 +56,33 @@ class SharedRateLimiter:
 
         Blocking (a write transaction): call it from a thread, or `await check(key)`.
         """
-        now = time.time() if now is None else now
         db = self._db()
-        self._tries += 1
         with writing(db):
-            if self._tries % SWEEP_EVERY == 0:
-                db.execute("delete from rate_events where bucket = ? and at <= ?", [self.bucket, now - self.period])
-            else:
-                db.execute("delete from rate_events where bucket = ? and key = ? and at <= ?",
-                           [self.bucket, key, now - self.period])
-            count = db.execute("select count(*) from rate_events where bucket = ? and key = ?",
-                               [self.bucket, key]).fetchone()[0]
-            if count >= self.limit:
-                return False
-            db.execute("insert into rate_events (bucket, key, at) values (?, ?, ?)", [self.bucket, key, now])
-            return True
+            return self.take(db, key, now)
+
+    def take(self, db, key: str, now: float | None = None) -> bool:
+        """allow() inside a write transaction the caller holds (the comment writer's batch: the
+        count and the comment commit together, without a transaction of their own)."""
+        now = time.time() if now is None else now
+        self._tries += 1
+        if self._tries % SWEEP_EVERY == 0:
+            db.execute("delete from rate_events where bucket = ? and at <= ?", [self.bucket, now - self.period])
+        else:
+            db.execute("delete from rate_events where bucket = ? and key = ? and at <= ?",
+                       [self.bucket, key, now - self.period])
+        count = db.execute("select count(*) from rate_events where bucket = ? and key = ?",
+                           [self.bucket, key]).fetchone()[0]
+        if count >= self.limit:
+            return False
+        db.execute("insert into rate_events (bucket, key, at) values (?, ?, ?)", [self.bucket, key, now])
+        return True
+
+    def admitter(self, key: str):
+        """take(key) for the comment writer: raises Limited (nothing stored) over the limit."""
+        def admit(db) -> None:
+            if not self.take(db, key):
+                raise Limited
+        return admit
 
     async def check(self, key: str) -> bool:
         """allow(key) in a worker thread (the event loop never waits for SQLite's lock)."""

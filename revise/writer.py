@@ -10,7 +10,8 @@ Why a thread of its own (issue #10, #11):
 - Group commit: with synchronous=FULL every COMMIT is an fsync. Submissions that arrive while
   one transaction commits are taken together into the next one, each under its own savepoint,
   so one bad row fails alone. A comment is acknowledged only after its transaction committed.
-- Grouping of similar comments runs here too, when no submission waits: it drains the durable
+- Grouping of similar comments, and the full-text index's merging, run here too, when no
+  submission waits: it drains the durable
   `grouping_queue` that every web submission feeds in its own transaction, so it survives
   restarts and never delays a receipt by more than one small batch.
 """
@@ -65,6 +66,7 @@ class CommentWriter:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._idle = threading.Event()
+        self._merged = False  # the full-text index has nothing left to merge
 
     # --- the event loop's side -----------------------------------------------------------
 
@@ -120,6 +122,7 @@ class CommentWriter:
                 batch = self._drain(MAX_BATCH)
                 if batch:
                     self._commit(db, batch)
+                    self._merged = False  # new rows in the full-text index: merge when idle
                     continue
                 # Grouping waits until no comment has come for a moment: under load each of its
                 # transactions would cost the submissions an extra fsync.
@@ -133,6 +136,7 @@ class CommentWriter:
                     job = self._jobs.get()
                 if job is not None:
                     self._commit(db, [job, *self._drain(MAX_BATCH - 1)])
+                    self._merged = False
         finally:
             db.close()
 
@@ -198,9 +202,16 @@ class CommentWriter:
             pass
 
     def _group_some(self, db: Database) -> bool:
-        """Place a few queued comments into groups; False when there is nothing to do."""
+        """Idle work: place a few queued comments into groups, else merge some of the full-text
+        index (its automerge is off, m013); False when there is nothing left to do."""
         try:
-            return grouping.drain_queue(db, GROUPING_BATCH) > 0
+            if grouping.drain_queue(db, GROUPING_BATCH) > 0:
+                return True
+            if self._merged:
+                return False
+            with writing(db):
+                self._merged = not comment_store.merge_search_index(db)
+            return not self._merged
         except sqlite3.OperationalError as error:
-            log.warning("grouping waits: %s", error)
+            log.warning("idle work waits: %s", error)
             return False

@@ -198,3 +198,19 @@ def test_a_form_from_the_configured_site_behind_a_tls_proxy_is_accepted(tmp_path
         _, data = _form(client, db)
         other = client.post(action, data=data, headers={"origin": "https://evil.example"}, follow_redirects=False)
         assert other.status_code == 403
+
+
+def test_the_search_index_is_merged_when_the_writer_is_idle_and_finds_every_comment(app_client, app_settings):
+    app, client = app_client
+    db = connect(app_settings.db_path)
+    assert db.execute("select v from comments_fts_config where k = 'automerge'").fetchone()[0] == 0
+    words = ["孵化器扩容", "研发投入强度", "知识产权保护"]
+    for word in words:
+        action, data = _form(client, db)
+        assert client.post(action, data={**data, "body": f"建议补充{word}的年度目标。"},
+                           follow_redirects=False).status_code == 303
+    assert app.state.writer.wait_idle(60)
+    db.execute("insert into comments_fts (comments_fts) values ('integrity-check')")
+    for word in words:
+        hits = db.execute("select count(*) from comments_fts where comments_fts match ?", [f'"{word}"']).fetchone()[0]
+        assert hits == 1, word

@@ -55,6 +55,14 @@ def insert_once_in(db: Database, row: dict, then: Callable[[Database, dict], Non
     raise RuntimeError("could not draw a unique receipt code")
 
 
+def merge_search_index(db: Database, pages: int = 64) -> bool:
+    """Some of the full-text index's merging (automerge is off, m013); False when none was left."""
+    before = db.conn.total_changes
+    db.execute("insert into comments_fts (comments_fts, rank) values ('merge', ?)", [pages])
+    # FTS5: a merge that changed fewer than two rows found nothing left to merge.
+    return db.conn.total_changes - before >= 2
+
+
 def on_block(db: Database, cid: int, block_id: int) -> list[dict]:
     """Every comment on a block, any source and status, oldest first (for editors)."""
     return list(db.query("select * from comments where consultation_id = ? and block_id = ? order by id", [cid, block_id]))

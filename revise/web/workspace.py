@@ -88,7 +88,8 @@ def _suggestion_diff(db, block: dict, comment: dict):
 async def preview(request: Request):
     """The edit being typed as a diff against the current text (htmx live preview, or a page)."""
     form = await request.form()
-    return await _run_sync(request, _preview, request, dict(form))
+    # A diff of the editor's text: bounded like the public preview, through the same CPU gate.
+    return await request.app.state.cpu.run(_preview, request, dict(form))
 
 
 def _preview(request: Request, form: dict):

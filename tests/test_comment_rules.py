@@ -23,7 +23,9 @@ def test_a_plain_remark_is_taken_with_every_field_cleaned():
 
 
 def test_without_a_kind_a_paragraph_comment_is_an_edit_and_a_draft_comment_a_remark():
-    assert validate({"body": "x", "suggestion": "新的文字"}, PARA)[0]["kind"] == "edit"
+    assert validate({"body": "x", "suggestion": "新的文字"}, PARA) == ({
+        "kind": "edit", "name": "", "contact": "", "body": "x", "suggestion": "新的文字", "quote": "",
+        "quote_start": None}, {})
     assert validate({"body": "x"}, None) == ({"kind": "remark", "name": "", "contact": "", "body": "x",
                                                "suggestion": "", "quote": "", "quote_start": None}, {})
 
@@ -60,6 +62,8 @@ def test_wording_that_only_repeats_the_paragraph_is_refused(kind):
 def test_a_table_rows_empty_last_cell_survives_the_trimming():
     values, errors = validate(form(kind="edit", suggestion="1\t高新技术产业营业收入\t亿元\t1200\t"), ROW)
     assert errors == {} and values["suggestion"] == "1\t高新技术产业营业收入\t亿元\t1200\t"
+    values, errors = validate(form(kind="edit", suggestion="X\t身份证号\t\t"), ROW)
+    assert errors == {} and values["suggestion"] == "X\t身份证号\t\t"  # only spaces and line ends go
     values, _ = validate(form(kind="edit", suggestion="  新的文字\t"), PARA)
     assert values["suggestion"] == "新的文字"  # in a paragraph a trailing tab is only whitespace
 
@@ -183,3 +187,4 @@ def test_moderation_publishes_or_withholds_and_is_audited(db, c, para):
     assert db.table("comments").get(ids[0])["status"] == "hidden"
     events = list(db.table("audit").rows_where("action = ?", ["comment.moderate"]))
     assert {e["actor"] for e in events} == {"张编辑"} and len(events) == 3
+    assert all(e["consultation_id"] == c["id"] and e["at"] for e in events)

@@ -107,6 +107,8 @@ def test_a_departments_no_comment_inside_the_window_is_recorded_once_with_an_aud
     assert response.status_code == 303 and response.headers["location"].endswith("?filed=1")
     assert db.table("departments").get(department_id)["no_comment_at"]
     assert db.table("audit").count == audit_before + 1
+    (event,) = db.table("audit").rows_where("action = ?", ["department.no_comment"])
+    assert (event["actor"], event["consultation_id"]) == (f"department:{department_id}", c["id"]) and event["at"]
 
 
 def test_the_domain_refuses_a_no_comment_outside_the_window_whatever_the_page(db):
@@ -117,7 +119,7 @@ def test_the_domain_refuses_a_no_comment_outside_the_window_whatever_the_page(db
                          (CLOSES, "Commenting has ended: no comment was recorded.")):
         with pytest.raises(commenting.Refused) as refused:
             commenting.file_no_comment(db, c, department, now=now)
-        assert (refused.value.status, refused.value.message) == (403, message)
+        assert (refused.value.status, refused.value.message, str(refused.value)) == (403, message, message)
     assert db.table("departments").get(department_id)["no_comment_at"] is None
     commenting.file_no_comment(db, c, department, now=OPENS)
     assert db.table("departments").get(department_id)["no_comment_at"]

@@ -23,7 +23,7 @@ from revise.store import ThreadConnections, open_database
 from revise.store.limits import SharedRateLimiter
 from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
-from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, returns, workspace
+from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, returns, text_size, workspace
 from revise.web.access_log import AccessLog
 from revise.web.clients import ForwardedClient
 from revise.web.middleware import (
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *anchors.routes,
             *mail.routes,
             *returns.routes,
+            *text_size.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

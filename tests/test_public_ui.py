@@ -136,7 +136,7 @@ def test_a_one_character_fix_is_previewed_as_one_sentence_then_sent_and_the_rece
     no_js.locator("textarea[name=body]").fill("建城史应为2300多年。")
     no_js.locator("button[value=preview]").click()
     assert no_js.locator(".preview .change-summary").inner_text().strip() == "将“2200”修改为“2300”"
-    assert no_js.locator(".preview .diff-short").inner_text().count("…") >= 1  # a little context only
+    assert no_js.locator(".preview p.diff").inner_text().count("…") >= 1  # a little context only
     assert not no_js.locator(".preview details.diff-whole").get_attribute("open")
     assert 0 <= no_js.locator(".preview").bounding_box()["y"] < 740  # the page opens at the preview
     keep(no_js, "phone_preview_nojs")
@@ -181,3 +181,35 @@ def test_a_wrong_receipt_code_shows_the_lookup_form_again(live_server, no_js):
     assert "十位" in no_js.locator("[role=alert]").inner_text() or "K7QH2" in no_js.locator("[role=alert]").inner_text()
     assert no_js.locator("input[name=code]").input_value() == "nonsense"
     keep(no_js, "phone_wrong_receipt_nojs")
+
+
+def test_the_page_names_the_issuing_body_its_state_and_contact(live_server, touch):
+    touch.goto(live_server.url + PAGE)
+    assert touch.locator("header.site .issuing-body").inner_text() == "南充市科学技术局"
+    assert "正在征求意见" in touch.locator("header.site .masthead-sub").inner_text()
+    assert "372297662@qq.com" in touch.locator("footer.site").inner_text()
+    keep(touch, "phone_header")
+
+
+def test_larger_text_is_remembered_without_javascript_and_the_draft_page_stays_shared(live_server, no_js):
+    no_js.goto(live_server.url + PAGE)
+    before = no_js.locator("p.block", has_text="南充历史底蕴深厚").first.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+    no_js.locator(".size-switch a.size-large").click()
+    no_js.wait_for_url("**" + PAGE)
+    after = no_js.locator("p.block", has_text="南充历史底蕴深厚").first.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+    assert after >= before * 1.2
+    no_js.goto(live_server.url + "/r/ABCDEFGHJK")  # another page: still large
+    assert no_js.locator("body").evaluate("el => parseFloat(getComputedStyle(el).fontSize)") >= 20
+    no_js.goto(live_server.url + PAGE)
+    keep(no_js, "phone_larger_text_nojs")
+    no_js.locator(".size-switch a.size-normal").click()
+    no_js.wait_for_url("**" + PAGE)
+    assert no_js.locator("body").evaluate("el => parseFloat(getComputedStyle(el).fontSize)") == 17
+
+
+def test_the_size_switch_goes_back_only_to_this_site(client):
+    response = client.get("/text-size?to=large&next=//evil.example/x", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.cookies.get("size") == "large" or "size=large" in response.headers["set-cookie"]
+    page = client.get("/c/nanchong-2022")
+    assert "set-cookie" not in page.headers  # the draft page stays the same for everyone

@@ -10,7 +10,6 @@ kept by triggers (schema m011_editor_counts).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -302,14 +301,19 @@ def headings(db: Database, cid: int) -> list[dict]:
                          "and deleted = 0 order by position", [cid]))
 
 
-def outline(db: Database, cid: int) -> list[dict]:
-    """Every block's id, kind, level, text and outline (the ids of the headings above), in order:
-    what the overview's section counts need, without the rest of the blocks' columns."""
-    rows = list(db.query("select id, kind, level, text, outline from blocks where consultation_id = ? "
-                         "and deleted = 0 order by position", [cid]))
-    for row in rows:
-        row["outline"] = json.loads(row["outline"]) if row["outline"] else []
-    return rows
+def section_counts(db: Database, cid: int) -> dict[int, int]:
+    """Comments per heading: on the heading itself and on every block under it (blocks not
+    deleted), from the kept per-block counts; the same sums as revise.reading.section_counts."""
+    rows = db.execute(
+        "with counted as (select b.id, b.kind, b.outline, e.n from editor_counts e "
+        "join blocks b on b.id = cast(e.key as integer) and b.consultation_id = e.consultation_id "
+        "where e.consultation_id = ? and e.dim = 'block' and e.key != '' and e.n != 0 and b.deleted = 0) "
+        "select j.value, sum(c.n) from counted c, json_each(c.outline) j group by j.value "
+        "union all select c.id, c.n from counted c where c.kind = 'heading'", [cid]).fetchall()
+    totals: dict[int, int] = {}
+    for heading, n in rows:
+        totals[heading] = totals.get(heading, 0) + n
+    return totals
 
 
 def departments(db: Database, cid: int) -> list[dict]:

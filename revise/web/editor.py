@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from revise import commenting, departments, docx_sanitize, drafts, reading, triage
+from revise import commenting, departments, docx_sanitize, drafts, triage
 from revise.comment_form import KIND_SHORT, KINDS
 from revise.docx_import import ImportRefused
 from revise.i18n import DEFAULT_LOCALE, N_, gettext
@@ -79,11 +79,10 @@ def _dashboard_page(request: Request, account: dict, c: dict, errors: dict | Non
                     values: dict | None = None, new_link: tuple[str, str] | None = None):
     db = request.app.state.connections.get()
     c = consultation_store.by_id(db, c["id"])
-    blocks = queue_store.outline(db, c["id"])
     # Counts kept by triggers (schema m011_editor_counts): no scan of the comments per view.
     per_block = queue_store.counts_per_block(db, c["id"])
-    sections = reading.section_counts(blocks, per_block)
-    headings = [b for b in blocks if b["kind"] == "heading"]
+    sections = queue_store.section_counts(db, c["id"])
+    headings = queue_store.headings(db, c["id"])
     busiest = sorted((h for h in headings if sections.get(h["id"])), key=lambda h: -sections[h["id"]])[:5]
     return render(request, "editor/dashboard.html", {
         "account": account, "c": c,

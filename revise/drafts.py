@@ -16,6 +16,7 @@ from revise.settings import DEFAULT_DRAFT, DEFAULT_NOTICE, Settings
 from revise.store import audit as audit_store
 from revise.store import blocks as block_store
 from revise.store import consultations as consultation_store
+from revise.store import writing
 from revise.textclean import clean_name, clean_text, xml_legal
 from revise.timeutil import to_text, utc_now_text
 from revise.window import Window, default_window
@@ -75,7 +76,10 @@ def import_draft(
         "opens_at": to_text(window.opens_at),
         "closes_at": to_text(window.closes_at),
     }
-    with db.atomic():
+    # BEGIN IMMEDIATE, not db.atomic()'s deferred BEGIN: sqlite-utils reads the schema before its
+    # first insert, and a read transaction that then wants to write fails at once ("database is
+    # locked", no busy wait) when the comment writer committed in between.
+    with writing(db):
         cid = consultation_store.create(db, consultation, filename=filename, data=document.data)
         if document.removed:  # the file as stored lacks what docx_sanitize took out: say what
             before, after = docx_sanitize.audit_values(data, document.removed)

@@ -291,6 +291,16 @@ def _client(request: Request) -> str:
     return client_address(request)
 
 
+async def read_upload_form(request: Request, field: str, limit: int, max_fields: int = 10):
+    """A multipart form with one file: (the form, its text fields, (name, bytes) of the file or None).
+
+    Text parts keep the form limit; the file is read up to `limit` (attachments.read_upload)."""
+    settings = request.app.state.settings
+    form = await request.form(max_files=1, max_fields=max_fields, max_part_size=settings.max_form_bytes)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return form, fields, await attachments.read_upload(form.get(field), limit)
+
+
 async def _run_sync(request: Request, fn, *args):
     return await run_in_threadpool(fn, *args)
 

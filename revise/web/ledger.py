@@ -17,7 +17,7 @@ from revise.store import blocks as block_store
 from revise.store import departments as department_store
 from revise.timeutil import SHANGHAI, utc_now
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, render
+from revise.web.comments import _check_post, _run_sync, read_upload_form, render
 from revise.web.editor import _consultation, _int
 
 FORM_FIELDS = 100  # the entry form's fields; each chosen paragraph is one more
@@ -52,12 +52,9 @@ def _entry_page(request: Request, account: dict, c: dict, values: dict, errors: 
 async def create_entry(request: Request):
     """Record an entry; errors are shown next to their fields (422), the file must be chosen again."""
     require(request)  # before reading a body of megabytes
-    settings = request.app.state.settings
-    form = await request.form(max_files=1, max_fields=FORM_FIELDS + ledger.BLOCKS_MAX,
-                              max_part_size=settings.max_form_bytes)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    form, fields, file = await read_upload_form(request, "attachment", request.app.state.settings.max_attachment_bytes,
+                                                max_fields=FORM_FIELDS + ledger.BLOCKS_MAX)
     fields["blocks"] = [v for v in form.getlist("blocks") if isinstance(v, str)]
-    file = await attachments.read_upload(form.get("attachment"), settings.max_attachment_bytes)
     return await _run_sync(request, _create_entry, request, fields, file)
 
 

@@ -14,7 +14,7 @@ from revise.store import blocks as block_store
 from revise.store import mail as mail_store
 from revise.timeutil import to_text, utc_now
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, refuse, render
+from revise.web.comments import _check_post, _run_sync, read_upload_form, refuse, render
 from revise.web.editor import _consultation, _int, form_action
 
 UPLOAD_PATH = r"/editor/c/[^/]+/mail"
@@ -47,10 +47,7 @@ def _page(request: Request, account: dict, c: dict, outcomes: list | None = None
 async def upload(request: Request):
     """Import the uploaded .eml or .mbox and show, message by message, what became of it."""
     require(request)  # before reading a body of megabytes
-    settings = request.app.state.settings
-    form = await request.form(max_files=1, max_fields=10, max_part_size=settings.max_form_bytes)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    file = await attachments.read_upload(form.get("mailbox"), settings.max_docx_bytes)
+    _, fields, file = await read_upload_form(request, "mailbox", request.app.state.settings.max_docx_bytes)
     return await _run_sync(request, _upload, request, fields, file)
 
 

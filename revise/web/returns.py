@@ -13,14 +13,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from revise import attachments, diffing, returned_docx
+from revise import diffing, returned_docx
 from revise.comment_form import KINDS
 from revise.docx_import import ImportRefused
 from revise.i18n import N_
 from revise.store import blocks as block_store
 from revise.store import returns as return_store
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, audience_of, refuse, render
+from revise.web.comments import _check_post, _run_sync, audience_of, read_upload_form, refuse, render
 from revise.web.editor import _consultation
 from revise.window import Window
 
@@ -74,10 +74,7 @@ def _pending(request: Request, sha: str) -> Path:
 async def upload(request: Request):
     """Read the returned file and show what it will become; nothing is stored yet."""
     _who(request)  # before reading a body of megabytes
-    settings = request.app.state.settings
-    form = await request.form(max_files=1, max_fields=10, max_part_size=settings.max_form_bytes)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    file = await attachments.read_upload(form.get("docx"), settings.max_docx_bytes)
+    _, fields, file = await read_upload_form(request, "docx", request.app.state.settings.max_docx_bytes)
     return await _run_sync(request, _upload, request, fields, file)
 
 

@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.writer.start()
         yield
         app.state.writer.stop()
+        app.state.cpu.close()
         app.state.connections.close_all()
 
     async def http_error(request: Request, exc: HTTPException):

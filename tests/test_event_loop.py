@@ -3,6 +3,7 @@ never stall the other visitors, and a comment that had to wait is never lost or 
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -214,3 +215,24 @@ def test_the_search_index_is_merged_when_the_writer_is_idle_and_finds_every_comm
     for word in words:
         hits = db.execute("select count(*) from comments_fts where comments_fts match ?", [f'"{word}"']).fetchone()[0]
         assert hits == 1, word
+
+
+def test_a_preview_is_diffed_in_another_process_and_survives_that_process_dying(app_client, app_settings):
+    """The diff of a suggestion runs in a separate process (the event loop's interpreter stays
+    free); if that process is killed, the next preview still answers with the exact change."""
+    app, client = app_client
+    db = connect(app_settings.db_path)
+    action, data = _form(client, db)
+    block = block_with(db, "南充历史底蕴深厚")
+    preview = {**data, "kind": "edit", "suggestion": block["text"].replace("南充", "南充市", 1), "action": "preview"}
+    first = client.post(action, data=preview, follow_redirects=False)
+    assert first.status_code == 200 and "<ins>市</ins>" in first.text
+    pool = app.state.cpu._pool
+    assert pool is not None, "the diff did not go to a process"
+    workers = list(pool._processes.values())
+    assert workers and all(p.pid != os.getpid() for p in workers)
+    for p in workers:
+        p.kill()
+        p.join(timeout=30)
+    again = client.post(action, data=preview, follow_redirects=False)
+    assert again.status_code == 200 and "<ins>市</ins>" in again.text

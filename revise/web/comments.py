@@ -16,10 +16,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from revise import anchoring, attachments, change_notes, comment_form, commenting, diffing, revising, table_cards
+from revise import anchoring, attachments, comment_form, commenting, revising, table_cards
 from revise.i18n import N_
 from revise.offload import Limited
 from revise.masking import mask
+from revise.previews import change_view
 from revise.security import normalise_receipt, token_hash
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
@@ -118,8 +119,9 @@ def refuse(request: Request, status: int, message: str) -> Response:
 
 
 def thread_context(request: Request, audience: Audience, block: dict | None, values: dict | None = None,
-                   errors: dict | None = None, form_token: str | None = None, preview: bool = False) -> dict:
-    """What the comment thread and form of a block (or the whole draft) need to render."""
+                   errors: dict | None = None, form_token: str | None = None, preview: dict | None = None) -> dict:
+    """What the comment thread and form of a block (or the whole draft) need to render;
+    `preview` is the proposed change, computed beforehand off the event loop (`preview_of`)."""
     db = request.app.state.connections.get()
     c = audience.consultation
     signer = request.app.state.signer
@@ -148,7 +150,7 @@ def thread_context(request: Request, audience: Audience, block: dict | None, val
         "errors": errors or {},
         "kinds": comment_form.KINDS,
         "form_token": form_token or signer.form_token(),
-        "preview": _preview(block, values) if preview else None,
+        "preview": preview,
         "action": audience.url(request, "comment", block_id=block["id"]) if block else audience.url(request, "draft_comment"),
         "back": audience.url(request, "page") + (f"#b-{block['id']}" if block else ""),
     }
@@ -161,30 +163,15 @@ def _cell_values(block: dict, values: dict) -> list[str]:
     return proposed if len(proposed) == len(own) else own
 
 
-PREVIEW_CONTEXT = 12  # characters of unchanged text kept beside each change in the short diff
-
-
-def change_view(kind: str, old: str, new: str) -> dict | None:
-    """A proposed change as a resident reads it (issue #16): one-line notes, the changed words
-    with a little context, and the whole paragraph marked (shown on demand)."""
-    if kind == "edit" and new and new != old:
-        notes = [{"kind": n.kind, "old": change_notes.shown(n.old), "new": change_notes.shown(n.new),
-                  "before": change_notes.shown(n.before), "after": change_notes.shown(n.after)}
-                 for n in change_notes.changes(old, new)]
-        return {"kind": kind, "notes": notes, "short": diffing.diff_html(old, new, context=PREVIEW_CONTEXT),
-                "full": diffing.diff_html(old, new)}
-    if kind == "delete" and old:
-        return {"kind": kind, "notes": [], "short": None, "full": diffing.diff_html(old, "")}
-    if kind == "insert" and new:
-        return {"kind": kind, "notes": [], "short": None, "full": diffing.diff_html("", new)}
-    return None
-
-
-def _preview(block: dict | None, values: dict):
-    """The proposed change, computed here on the server."""
+async def preview_of(request: Request, block: dict | None, values: dict) -> dict | None:
+    """The proposed change, computed on the server — in the diff process (offload.CpuGate.compute),
+    so the largest suggestion never holds the interpreter the event loop runs on (issue #10)."""
     if block is None:
         return None
-    return change_view(values.get("kind", ""), block["text"], values.get("suggestion", ""))
+    kind, suggestion = values.get("kind", ""), values.get("suggestion", "")
+    if kind not in ("edit", "delete", "insert"):
+        return None
+    return await request.app.state.cpu.compute(change_view, kind, block["text"], suggestion)
 
 
 def block_thread(request: Request):
@@ -236,7 +223,8 @@ async def submit_comment(request: Request):
         if form_token is None and not errors and not wants_preview:
             errors = {"form": N_("The form had expired: check it and send it again.")}
         status = 200 if wants_preview and not errors else 422
-        return await state.cpu.run(_form_again, request, audience, block, values, errors, form_token, status)
+        preview = await preview_of(request, block, values)
+        return await state.cpu.run(_form_again, request, audience, block, values, errors, form_token, status, preview)
     try:
         row = commenting.prepare(audience.consultation, block, values, form_token=form_token,
                                  department=audience.department)
@@ -266,9 +254,9 @@ def _checked_attachment(file: tuple[str, bytes], limit: int):
 
 
 def _form_again(request: Request, audience: Audience, block: dict | None, values: dict, errors: dict,
-                form_token: str | None, status: int) -> Response:
-    """The form shown again, with its errors or the preview of the change (diffs: off the event loop)."""
-    context = thread_context(request, audience, block, values, errors, form_token, preview=True)
+                form_token: str | None, status: int, preview: dict | None) -> Response:
+    """The form shown again, with its errors or the preview of the change (a worker thread)."""
+    context = thread_context(request, audience, block, values, errors, form_token, preview=preview)
     return render(request, "partials/_form.html" if is_htmx(request) else "block.html", context, status)
 
 

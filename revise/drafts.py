@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from revise import docx_import, docx_sanitize
+from revise import notice as notice_rules
 from revise.attachments import clean_name as clean_file_name
 from revise.i18n import N_
 from revise.settings import DEFAULT_DRAFT, DEFAULT_NOTICE, Settings
@@ -46,8 +47,12 @@ def import_draft(
     notice: str = "",
     contact: str = "",
     published_on: str = "",
+    channels: dict | None = None,
 ) -> int:
     """Import a .docx as a new consultation with its blocks; return its id.
+
+    `channels` is how to comment (revise.notice.FIELDS); without it the fields
+    that can be told are read from the contact line.
 
     Raises DraftError for a bad slug or window, docx_import.ImportRefused for a bad file.
     """
@@ -76,6 +81,10 @@ def import_draft(
         "opens_at": to_text(window.opens_at),
         "closes_at": to_text(window.closes_at),
     }
+    given = notice_rules.from_contact(consultation["contact"]) if channels is None else channels
+    for name in notice_rules.FIELDS:
+        consultation[name] = clean_name(given.get(name)) if name != "postal_address" else clean_text(
+            given.get(name), multiline=False)
     # BEGIN IMMEDIATE, not db.atomic()'s deferred BEGIN: sqlite-utils reads the schema before its
     # first insert, and a read transaction that then wants to write fails at once ("database is
     # locked", no busy wait) when the comment writer committed in between.
@@ -121,6 +130,7 @@ def ensure_default(db: Database, settings: Settings, window: Window | None = Non
         notice=notice["notice"],
         contact=notice["contact"],
         published_on=notice["published_on"],
+        channels=notice.get("channels"),
     )
 
 

@@ -94,3 +94,17 @@ def set_public_attachments(db: Database, cid: int, value: bool, audit: dict) -> 
     with writing(db):
         db.table("consultations").update(cid, {"public_attachments": int(value)})
         db.table("audit").insert(dict(audit, subject=f"consultation:{cid}"))
+
+
+NOTICE_COLUMNS = ("notice", "contact", "email", "postal_address", "fax", "contact_person",
+                  "contact_phone", "office")
+
+
+def set_notice(db: Database, cid: int, values: dict, audit: dict) -> None:
+    """Store the notice's text and how to comment (revise.notice), with its audit event, in one transaction."""
+    unknown = set(values) - set(NOTICE_COLUMNS)
+    if unknown:
+        raise ValueError(f"not a notice column: {sorted(unknown)}")
+    with writing(db):
+        db.table("consultations").update(cid, values)
+        db.table("audit").insert(dict(audit, subject=f"consultation:{cid}"))

@@ -451,3 +451,42 @@ def m013_fts_merge_when_idle(db: Database) -> None:
     # writer thread when no comment waits (store.comments.merge_search_index); FTS5's own
     # crisis merge still bounds the segments if the writer never goes idle.
     db.execute("insert into comments_fts (comments_fts, rank) values ('automerge', 0)")
+
+
+# Issue #12: how to comment is data of the consultation (revise/notice.py), not a sentence in its
+# notice: besides this site, an e-mail address, a postal address, a fax number, a contact person
+# and phone, the office that takes comments. The comment window is never typed
+# into the notice: the page and the printable notice show it from opens_at/closes_at. A
+# department's comment carries its 经办人 and 联系电话 (officer_name, officer_phone): editors
+# and their report see them, the public never does.
+NOTICE_CHANNELS = ("email", "postal_address", "fax", "contact_person", "contact_phone",
+                   "office")
+# The embedded default's notice as docs/notice.json had it (with the October 2022 deadline), and
+# without that sentence: an unedited copy of it is corrected in place.
+_OLD_DEFAULT_NOTICE_END = ("因工作实际需要,征求意见时间为2022年10月8日至2022年10月14日,在此期间请将修改意见通过"
+                           "电子邮箱反馈至市科技局成果管理与科普科。")
+
+
+@migrations()
+def m016_notice_channels_and_department_contacts(db: Database) -> None:
+    import re
+
+    for column in NOTICE_CHANNELS:
+        db["consultations"].add_column(column, str, not_null_default="")
+    db["comments"].add_column("officer_name", str)
+    db["comments"].add_column("officer_phone", str)
+    # What the free-text contact line said, as structured data (an address, a phone number, a name
+    # after 联系人): the page shows the channels from now on.
+    email_re = re.compile(r"[^@\s::,,;;]{1,64}@[^@\s,,;;]+\.[A-Za-z]{2,}")
+    phone_re = re.compile(r"(?:\+?86[ -]?)?(?:1[3-9]\d{9}|0\d{2,3}[ \-—–]?\d{7,8})")
+    person_re = re.compile(r"联系人(?:及电话)?[::]\s*([\u4e00-\u9fff·]{2,8})")
+    for row in db.execute("select id, coalesce(contact, ''), coalesce(notice, '') from consultations").fetchall():
+        cid, contact, notice = row
+        email, phone, person = email_re.search(contact), phone_re.search(contact), person_re.search(contact)
+        values = {"email": email.group() if email else "", "contact_phone": phone.group() if phone else "",
+                  "contact_person": person.group(1) if person else ""}
+        if notice.endswith(_OLD_DEFAULT_NOTICE_END):
+            values["notice"] = notice[: -len(_OLD_DEFAULT_NOTICE_END)].rstrip()
+            values["office"] = "市科技局成果管理与科普科"
+        sets = ", ".join(f"{k} = ?" for k in values)
+        db.execute(f"update consultations set {sets} where id = ?", [*values.values(), cid])

@@ -1,15 +1,20 @@
-"""Reach beyond the screen: a QR code of the consultation's page and a printable A4 notice."""
+"""Reach beyond the screen: a QR code of the consultation's page, a printable A4 notice, and the
+administrators' page that edits the notice and how to comment (issue #12)."""
 
 from __future__ import annotations
 
 import io
 
 import segno
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from revise.web.comments import audience_of, render
+from revise import notice as notice_rules
+from revise.store import consultations as consultation_store
+from revise.web.auth import require
+from revise.web.comments import _check_post, _run_sync, audience_of, render
 
 
 def absolute_url(request: Request, name: str, **params: object) -> str:
@@ -53,7 +58,49 @@ def _public(request: Request) -> dict:
     return audience_of(request).consultation
 
 
+def _editor_consultation(request: Request) -> dict:
+    db = request.app.state.connections.get()
+    found = consultation_store.by_slug(db, request.path_params["slug"])
+    if found is None:
+        raise HTTPException(404)
+    return found
+
+
+def _notice_page(request: Request, account: dict, c: dict, values: dict, errors: dict, status: int = 200):
+    return render(request, "editor/notice.html", {"account": account, "c": c, "values": values, "errors": errors,
+                                                  "fields": notice_rules.FIELDS}, status_code=status)
+
+
+def edit_notice(request: Request):
+    """GET /editor/c/{slug}/notice: administrators edit the notice's text and how to comment."""
+    account = require(request, "admin")
+    c = _editor_consultation(request)
+    return _notice_page(request, account, c, c, {})
+
+
+async def save_notice(request: Request):
+    """POST /editor/c/{slug}/notice: administrator only, CSRF-checked, audited (notice.change)."""
+    form = await request.form()
+    return await _run_sync(request, _save_notice, request, {k: v for k, v in form.items() if isinstance(v, str)})
+
+
+def _save_notice(request: Request, form: dict):
+    account = require(request, "admin")
+    c = _editor_consultation(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    try:
+        notice_rules.save(request.app.state.connections.get(), c, form, account["display_name"])
+    except notice_rules.NoticeError as error:
+        values, _errors = notice_rules.validate(form)
+        return _notice_page(request, account, c, values, error.errors, 422)
+    return RedirectResponse(request.url_for("editor_dashboard", slug=c["slug"]).path + "#notice", status_code=303)
+
+
 routes = [
     Route("/c/{slug}/qr.svg", qr, name="consultation_qr"),
     Route("/c/{slug}/notice", notice, name="consultation_notice"),
+    Route("/editor/c/{slug}/notice", edit_notice, name="editor_notice"),
+    Route("/editor/c/{slug}/notice", save_notice, methods=["POST"], name="editor_notice_save"),
 ]

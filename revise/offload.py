@@ -9,24 +9,22 @@ longer queue.
 `run` takes a worker thread (for renders that need the request and the database). A thread
 still shares the interpreter lock with the event loop: twenty clients sending the largest
 previews kept a static file's p99 at 100–430 ms. So the diff itself, a pure function of two
-strings, goes through `compute`, to one separate process (spawned on first use, so a server
-that never previews never starts it); the thread then only renders. Should that process die,
-the next call starts another, and meanwhile the work runs in a thread rather than failing.
+strings, goes through `compute`, to one child process (revise.diff_process, started on first
+use, so a server that never previews never starts it); the thread then only renders. Should
+the child die or hang, it is stopped, the next call starts another, and this call runs in a
+thread rather than failing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import multiprocessing
-import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 import anyio
 import anyio.to_thread
+
+from revise.diff_process import ChildFailed, DiffProcess
 
 log = logging.getLogger("revise.offload")
 
@@ -51,9 +49,7 @@ class CpuGate:
         self.workers = workers
         self.max_waiting = max_waiting
         self.waiting = 0
-        self.processes = processes
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self.child = DiffProcess() if processes else None
 
     async def run(self, fn: Callable[..., T], *args) -> T:
         if self.waiting >= self.max_waiting:
@@ -65,45 +61,22 @@ class CpuGate:
             self.waiting -= 1
 
     async def compute(self, fn: Callable[..., T], *args) -> T:
-        """A pure function of picklable arguments (a module-level one), in another process."""
+        """A pure function of picklable arguments (a module-level one of revise), in the child."""
         if self.waiting >= self.max_waiting:
             raise Busy
         self.waiting += 1
         try:
             async with self.limiter:
-                pool = self._process_pool()
-                if pool is not None:
+                if self.child is not None:
                     try:
-                        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
-                    except BrokenProcessPool:
-                        log.warning("the diff process died; starting another, this one runs in a thread")
-                        self._discard(pool)
+                        return await anyio.to_thread.run_sync(self.child.call, fn, *args)
+                    except ChildFailed as failure:
+                        log.warning("the diff process failed (%s): this one runs in a thread", failure)
                 return await anyio.to_thread.run_sync(fn, *args)
         finally:
             self.waiting -= 1
 
-    def _process_pool(self) -> ProcessPoolExecutor | None:
-        if not self.processes:
-            return None
-        with self._pool_lock:
-            if self._pool is None:
-                try:  # spawn: a fresh interpreter, safe although this process runs threads
-                    self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
-                except OSError as error:  # no processes allowed here: threads, as before
-                    log.warning("no process for diffs (%s): they run in threads", error)
-                    self.processes = False
-            return self._pool
-
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        with self._pool_lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
-
     def close(self) -> None:
         """Stop the diff process (the app's shutdown)."""
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
+        if self.child is not None:
+            self.child.close()

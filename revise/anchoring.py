@@ -131,32 +131,53 @@ def follow(db: Database, block: dict, new_text: str, new_rev: int, text_at: Call
 def annotate(comments: list[dict], block: dict, text_at: Callable[[int], str]) -> None:
     """Add to each comment on `block` what readers see: `written_on` and `anchor`.
 
+    `block` is the text shown: the editors' current one, or a published version's (issue #12).
     written_on: (before, quote, after) — the text the comment was written on, split around its
     quote — when the block has been revised since (None otherwise). anchor: {start, end, text}
-    of its phrase in the current text, when it is there ('ok' or 'moved'), else None.
+    of its phrase in the shown text, when it is there ('ok' or 'moved'), else None; and
+    `anchor_state` is the state in the shown text.
     """
     texts: dict[int, str] = {}
+
+    def text(rev: int) -> str:
+        if rev not in texts:
+            texts[rev] = block["text"] if rev == block["rev"] else text_at(rev)
+        return texts[rev]
+
     for comment in comments:
         comment["written_on"] = comment["anchor"] = None
         rev = comment.get("block_rev")
         if rev is not None and rev != block["rev"] and 0 <= rev <= block["rev"]:
-            if rev not in texts:
-                texts[rev] = text_at(rev)
-            comment["written_on"] = _split(texts[rev], comment.get("quote"), comment.get("quote_start"))
-        comment["anchor"] = _anchor(comment, block)
+            comment["written_on"] = _split(text(rev), comment.get("quote"), comment.get("quote_start"))
+        comment["anchor"] = _anchor(comment, block, text)
 
 
-def _anchor(comment: dict, block: dict) -> dict | None:
-    """The phrase's place in the block's current text, if the comment's anchor is on it."""
+def _anchor(comment: dict, block: dict, text: Callable[[int], str]) -> dict | None:
+    """The phrase's place in the shown text, if it is there; sets the comment's anchor_state for that text.
+
+    The stored anchor is in the editors' text at `anchor_rev`. Shown another text — the
+    published version the comment was written on, or an editors' text revised since the
+    comment came — the phrase is found from the nearest text it is known in.
+    """
     quote, state = comment.get("quote"), comment.get("anchor_state")
-    start = comment.get("anchor_start")
+    start, rev = comment.get("anchor_start"), comment.get("anchor_rev")
     if not quote:
         return None
-    if state is None:  # never re-anchored: where it was written, if that is still the current text
-        state, start, rev = OK, comment.get("quote_start"), comment.get("block_rev")
-    else:
-        rev = comment.get("anchor_rev")
-    if state == ORPHANED or start is None or rev != block["rev"]:
+    written, quote_start = comment.get("block_rev"), comment.get("quote_start")
+    if state is None:  # never re-anchored: where it was written
+        state, start, rev = OK, quote_start, written
+    if rev != block["rev"]:
+        if written == block["rev"] and quote_start is not None and block["text"].startswith(quote, quote_start):
+            state, start = OK, quote_start  # shown the very text it was written on
+        elif rev is not None and 0 <= rev < block["rev"]:  # the text moved on since it was placed
+            state, start = relocate(text(rev), block["text"], quote, None if state == ORPHANED else start,
+                                    hint=quote_start)
+        elif written is not None and 0 <= written < block["rev"]:
+            state, start = relocate(text(written), block["text"], quote, quote_start, hint=quote_start)
+        else:
+            return None
+    comment["anchor_state"] = state
+    if state == ORPHANED or start is None:
         return None
     begin, end = phrase(block["text"], quote, start)
     return {"start": begin, "end": end, "text": block["text"][begin:end], "state": state}

@@ -70,6 +70,7 @@ def prepare(consultation: dict, block: dict | None, values: dict, *, form_token:
     if department is None:
         source, status = "public", "published" if consultation["publish_immediately"] else "pending"
     else:
+        _require_on_roster(department)
         source, status = "department", "pending"
     # No audit event: the comment row itself records who sent what and when.
     return {
@@ -92,7 +93,17 @@ def prepare(consultation: dict, block: dict | None, values: dict, *, form_token:
         "form_token": form_token,
         "status": status,
         "created_at": to_text(now),
+        # The round it belongs to and the version it was written on (issue #12): `block` is the
+        # block as the published version shows it, so block_rev is its revision there.
+        "round_id": consultation.get("round_id"),
+        "version_id": (block or {}).get("version_id") or consultation.get("version_id"),
     }
+
+
+def _require_on_roster(department: dict) -> None:
+    """A department left out of the current round's roster (revise.versions.open_round) cannot reply in it."""
+    if department.get("left_out"):
+        raise Refused(403, N_("Your department is not on the roster of this round of consultation: nothing was recorded."))
 
 
 def then_web(row: dict, attachment: Attachment | None = None) -> Callable[[Database, dict], None]:
@@ -116,6 +127,7 @@ def file_no_comment(db: Database, consultation: dict, department: dict, now: dat
     """A department replies 无修改意见 for the whole draft (inside the window)."""
     now = now or utc_now()
     require_open(consultation, now)
+    _require_on_roster(department)
     at = to_text(now)
     audit = audit_store.event(f"department:{department['id']}", "department.no_comment", consultation["id"], at=at)
     return department_store.file_no_comment(db, department["id"], at, audit)

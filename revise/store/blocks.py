@@ -7,6 +7,7 @@ import json
 from sqlite_utils import Database
 
 from revise.store import first
+from revise.store import versions as version_store
 
 # Gap between order keys at import, so a block can later be inserted between two others.
 POSITION_STEP = 1024
@@ -39,6 +40,9 @@ def insert_imported(db: Database, cid: int, blocks: list[dict]) -> list[int]:
         }
         table.insert(row)
         ids.append(table.last_pk)
+    # The text as imported is version 1, the one the public reads in round 1 (issue #12).
+    version_store.create_initial(db, cid, "征求意见稿", first(db, "select created_at from consultations where id = ?",
+                                                              [cid])["created_at"])
     return ids
 
 

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from revise.security import new_receipt
 from revise.store import first, insert, writing
 
-PUBLIC_COLUMNS = "id, consultation_id, block_id, block_rev, kind, source, name, body, suggestion, quote, quote_start, receipt, status, created_at, anchor_start, anchor_rev, anchor_state"
+PUBLIC_COLUMNS = "id, consultation_id, block_id, block_rev, kind, source, name, body, suggestion, quote, quote_start, receipt, status, created_at, anchor_start, anchor_rev, anchor_state, round_id, version_id"
 
 
 def insert_once(db: Database, row: dict, then: Callable[[Database, dict], None] | None = None) -> tuple[dict, bool]:

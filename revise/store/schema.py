@@ -453,6 +453,85 @@ def m013_fts_merge_when_idle(db: Database) -> None:
     db.execute("insert into comments_fts (comments_fts, rank) values ('automerge', 0)")
 
 
+# Issue #12: the text under consultation stays as published. A version is a frozen copy of
+# every block's text (the public reads the consultation's `version_id`, never the blocks the
+# editors revise); a round is one period of comment on one version, with its own window and
+# roster (`round_id`: the current one). Each comment carries the round and the version it was
+# written on. revise/store/versions.py holds the SQL, revise/versions.py the rules.
+_ROUND_COUNTED = "{row}.round_id is not null and {row}.source = 'public' and {row}.status = 'published'"
+
+
+@migrations()
+def m014_versions_and_rounds(db: Database) -> None:
+    db.execute("create table versions (id integer primary key, consultation_id integer not null "
+               "references consultations(id), number integer not null, label text not null, "
+               "created_by text, created_at text not null, unique (consultation_id, number))")
+    # Each block as that version shows it (copied, so a version never depends on later edits);
+    # a block inserted after the version was frozen has no row.
+    db.execute("create table version_blocks (version_id integer not null references versions(id), "
+               "block_id integer not null references blocks(id), rev integer not null, "
+               "deleted integer not null default 0, text text not null, cells text, label text, title text, "
+               "primary key (version_id, block_id)) without rowid")
+    db.execute("create table rounds (id integer primary key, consultation_id integer not null "
+               "references consultations(id), number integer not null, version_id integer not null "
+               "references versions(id), opens_at text not null, closes_at text not null, notice text, "
+               "opened_by text, created_at text not null, unique (consultation_id, number))")
+    # A round's roster: every department of the consultation but those left out of it; when
+    # the round ends, when each replied 无修改意见 in it.
+    db.execute("create table round_departments (round_id integer not null references rounds(id), "
+               "department_id integer not null references departments(id), no_comment_at text, "
+               "left_out integer not null default 0, primary key (round_id, department_id)) without rowid")
+    db.execute("create table round_counts (round_id integer not null, block_id integer not null, "
+               "n integer not null, primary key (round_id, block_id)) without rowid")
+    db["consultations"].add_column("version_id", int)  # the version the public reads
+    db["consultations"].add_column("round_id", int)  # the current round
+    db["comments"].add_column("round_id", int)
+    db["comments"].add_column("version_id", int)
+    db.execute("create index comments_round on comments (round_id, id)")
+    # Existing consultations: version 1 is the text as imported (revision 0), round 1 its window.
+    for c in list(db.query("select id, opens_at, closes_at, created_at from consultations")):
+        vid = db.execute("insert into versions (consultation_id, number, label, created_at) values (?, 1, ?, ?)",
+                         [c["id"], "征求意见稿", c["created_at"]]).lastrowid
+        db.execute("insert into version_blocks (version_id, block_id, rev, deleted, text, cells, label, title) "
+                   "select ?, id, 0, 0, original_text, original_cells, label, title from blocks "
+                   "where consultation_id = ? and original_text is not null", [vid, c["id"]])
+        rid = db.execute("insert into rounds (consultation_id, number, version_id, opens_at, closes_at, created_at) "
+                         "values (?, 1, ?, ?, ?, ?)", [c["id"], vid, c["opens_at"], c["closes_at"],
+                                                        c["created_at"]]).lastrowid
+        db.execute("update consultations set version_id = ?, round_id = ? where id = ?", [vid, rid, c["id"]])
+        db.execute("update comments set round_id = ?, version_id = ? where consultation_id = ?", [rid, vid, c["id"]])
+    db.execute("insert into round_counts (round_id, block_id, n) select round_id, coalesce(block_id, 0), count(*) "
+               f"from comments c where {_ROUND_COUNTED.format(row='c')} group by 1, 2")
+    # A comment stored without its round (the ledger, mail, returned files, the bulk loader)
+    # belongs to the consultation's current round and the version the public reads.
+    db.execute("create trigger comments_round_default after insert on comments when new.round_id is null begin "
+               "update comments set round_id = (select round_id from consultations where id = new.consultation_id), "
+               "version_id = coalesce(new.version_id, (select version_id from consultations "
+               "where id = new.consultation_id)) where id = new.id; end")
+    old, new = _ROUND_COUNTED.format(row="old"), _ROUND_COUNTED.format(row="new")
+    db.execute(f"create trigger round_counts_insert after insert on comments when {new} begin "
+               "insert into round_counts (round_id, block_id, n) values (new.round_id, coalesce(new.block_id, 0), 1) "
+               "on conflict (round_id, block_id) do update set n = n + 1; end")
+    db.execute(f"create trigger round_counts_delete after delete on comments when {old} begin "
+               "update round_counts set n = n - 1 where round_id = old.round_id "
+               "and block_id = coalesce(old.block_id, 0); end")
+    db.execute("create trigger round_counts_update after update of status, source, block_id, round_id on comments "
+               f"when ({old}) is not ({new}) or (({old}) and (old.block_id is not new.block_id "
+               "or old.round_id is not new.round_id)) begin "
+               f"update round_counts set n = n - 1 where {old} and round_id = old.round_id "
+               "and block_id = coalesce(old.block_id, 0); "
+               "insert into round_counts (round_id, block_id, n) select new.round_id, coalesce(new.block_id, 0), 1 "
+               f"where {new} on conflict (round_id, block_id) do update set n = n + 1; end")
+    # The public page no longer shows the blocks editors revise, only the published version:
+    # a revision must not invalidate its cache. Only a consultation without a version (none
+    # is made so since this migration) still reads the blocks and needs their serial.
+    for event, row in (("insert", "new"), ("update", "new"), ("delete", "old")):
+        db.execute(f"drop trigger if exists public_versions_blocks_{event}")
+        db.execute(f"create trigger public_versions_blocks_{event} after {event} on blocks "
+                   f"when (select version_id from consultations where id = {row}.consultation_id) is null begin "
+                   f"{_BUMP_BLOCKS.format(cid=f'{row}.consultation_id')} end")
+
+
 # Issue #12: how to comment is data of the consultation (revise/notice.py), not a sentence in its
 # notice: besides this site, an e-mail address, a postal address, a fax number, a contact person
 # and phone, the office that takes comments. The comment window is never typed

@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from revise import anchoring, attachments, comment_form, commenting, revising, table_cards
+from revise import versions
 from revise.i18n import N_
 from revise.offload import Limited
 from revise.masking import mask
 from revise.previews import change_view
 from revise.security import normalise_receipt, token_hash
-from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import departments as department_store
@@ -70,7 +70,9 @@ def audience_of(request: Request) -> Audience:
         department = department_store.by_token_hash(db, token_hash(token)) if len(token) < 200 else None
         if department is None:
             raise HTTPException(404)
-        return Audience(consultation_store.by_id(db, department["consultation_id"]), department, token)
+        consultation = consultation_store.by_id(db, department["consultation_id"])
+        department["left_out"] = not versions.on_roster(db, consultation, department)  # issue #12
+        return Audience(consultation, department, token)
     found = consultation_store.by_slug(db, request.path_params["slug"])
     if found is None:
         raise HTTPException(404)
@@ -82,7 +84,8 @@ def _block_or_404(request: Request, audience: Audience) -> dict | None:
     if "block_id" not in request.path_params:
         return None
     db = request.app.state.connections.get()
-    block = block_store.get(db, audience.consultation["id"], request.path_params["block_id"])
+    # The block as the published version shows it, whatever the editors revise (issue #12).
+    block = versions.public_block(db, audience.consultation, request.path_params["block_id"])
     if block is None:
         raise HTTPException(404)
     return block
@@ -127,7 +130,7 @@ def thread_context(request: Request, audience: Audience, block: dict | None, val
     signer = request.app.state.signer
     if values is None:
         values = {"kind": "edit" if block else "remark", "suggestion": block["text"] if block else ""}
-    comments = comment_store.published_on_block(db, c["id"], block["id"] if block else None)
+    comments = versions.published_on_block(db, c, block["id"] if block else None)
     if audience.department is not None:
         own = comment_store.of_department(db, audience.department["id"])
         comments = [x for x in own if x["block_id"] == (block["id"] if block else None)]
@@ -135,7 +138,7 @@ def thread_context(request: Request, audience: Audience, block: dict | None, val
         anchoring.annotate(comments, block, lambda n: revising.text_at_revision(db, block, n))
     card = None
     if block is not None and block["kind"] == "table_row":  # the row under its column headers (issue #16)
-        card = table_cards.row_card(block_store.of_consultation(db, c["id"]), block)
+        card = table_cards.row_card(versions.public_blocks(db, c), block)
     return {
         "card": card,
         "cell_values": _cell_values(block, values) if card else None,
@@ -302,7 +305,7 @@ def receipt(request: Request):
         return _lookup_again(request, 404, N_("No comment has this receipt code. Check the code and try again."),
                              request.path_params["code"])
     consultation = consultation_store.by_id(db, comment["consultation_id"])
-    block = block_store.get(db, consultation["id"], comment["block_id"]) if comment["block_id"] else None
+    block = versions.comment_block(db, comment)  # the text it was written on, as published (issue #12)
     comment.pop("contact", None)
     change = None
     if block is not None and comment["kind"] in ("edit", "delete", "insert"):

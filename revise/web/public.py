@@ -26,9 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from revise import reading, report, revising
+from revise import reading, report, revising, versions
 from revise.security import normalise_receipt
-from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import counts as count_store
@@ -160,8 +159,8 @@ def _build(request: Request, cid: int, key: tuple) -> PublicPage:
         blocks_serial, comments_serial = count_store.versions(db, cid)
         draft_version = _draft_version(c, tuple(c.values()), blocks_serial)
         if draft is None or draft.version != draft_version:
-            blocks = block_store.of_consultation(db, cid)
-        counts = count_store.published_counts(db, cid)
+            blocks = versions.public_blocks(db, c)  # the published version, never the editors' text
+        counts = versions.public_counts(db, c)
     if blocks is not None:
         draft = _render_skeleton(request, c, blocks, draft_version)
         cache.put(("skeleton", *key), draft)
@@ -255,9 +254,9 @@ def _page(request: Request, audience: comments.Audience, just_sent: dict | None)
     db = request.app.state.connections.get()
     c = audience.consultation
     window_state = Window.of(c).state()
-    blocks = block_store.of_consultation(db, c["id"])
+    blocks = versions.public_blocks(db, c)
     items = reading.layout(blocks)
-    counts = count_store.published_counts(db, c["id"]) if audience.department is None else {}
+    counts = versions.public_counts(db, c) if audience.department is None else {}
     return comments.render(request, "consultation.html", {
         "c": c, "audience": audience, "window_state": window_state, "is_open": window_state == OPEN,
         "just_sent": just_sent, "filed": request.query_params.get("filed") == "1",

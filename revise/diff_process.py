@@ -89,6 +89,7 @@ class DiffProcess:
 def _serve() -> None:  # the child
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the answers
+    os.nice(10)  # on a busy machine the server's own process goes first: the diffs can wait
     while True:
         header = source.read(HEADER.size)
         if len(header) < HEADER.size:

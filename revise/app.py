@@ -25,6 +25,7 @@ from revise.store.limits import SharedRateLimiter
 from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
 from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, returns, text_size, workspace
+from revise.web import assign as assign_pages
 from revise.web.access_log import AccessLog
 from revise.web.clients import ForwardedClient
 from revise.web.middleware import (
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *mail.routes,
             *returns.routes,
             *text_size.routes,
+            *assign_pages.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

@@ -34,6 +34,7 @@ from revise.i18n import DEFAULT_LOCALE, N_, gettext
 from revise.ledger import CHANNELS, WEB
 from revise.masking import mask
 from revise.store import report as report_store
+from revise.store import themes as theme_store
 from revise.textclean import xml_text
 from revise.timeutil import from_text, utc_now_text
 from revise.triage import DISPOSITIONS, PENDING
@@ -135,9 +136,11 @@ def build_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE,
 
 
 def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, now: str | None = None,
-                *, public_only: bool = False) -> Report:
+                *, public_only: bool = False, group_by: str = "section") -> Report:
     """The report with its summary counted and its rows streamed (Report.each_row), one comment
-    at a time: at 1,000,000 comments the rows are never all in memory (issue #11)."""
+    at a time: at 1,000,000 comments the rows are never all in memory (issue #11).
+    `group_by="theme"` (issue #13): theme by theme, a comment under each of its themes, then
+    those without one; the place column starts with the theme."""
     cid = consultation["id"]
     public = withheld = total = 0
     counts = dict.fromkeys((*DECIDED, PENDING), 0)
@@ -158,6 +161,17 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
     for ids in members.values():
         ids.sort()
     row_count = total - withheld - sum(len(ids) - 1 for ids in members.values())
+    if group_by == "theme":  # similar comments fold within a theme
+        members = {}
+        for theme, cid_, group, block, kind, disposition, reason, revision in theme_store.fold_candidates(
+                db, cid, public_only):
+            fold = _fold_key({"group_id": group, "source": "public", "block_id": block, "kind": kind,
+                              "disposition_reason": reason, "disposition_revision_id": revision},
+                             disposition if disposition in DISPOSITIONS else PENDING)
+            members.setdefault((theme, *fold), []).append(cid_)
+        for ids in members.values():
+            ids.sort()
+        row_count = theme_store.listed_rows(db, cid, public_only) - sum(len(ids) - 1 for ids in members.values())
 
     def rows() -> Iterator[ReportRow]:
         headings = report_store.headings(db, cid)
@@ -168,11 +182,14 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
         senders: dict = {}
         reasons: dict = {}
         names = bool(consultation.get("report_public_names"))
-        for c in report_store.each_comment(db, cid):
+        themed = group_by == "theme"
+        for c in theme_store.each_comment_by_theme(db, cid) if themed else report_store.each_comment(db, cid):
             if public_only and c["status"] != "published":
                 continue
             key = c["disposition"] if c["disposition"] in DISPOSITIONS else PENDING
             fold = _fold_key(c, key)
+            if themed and fold is not None:
+                fold = (c["theme_id"], *fold)
             ids = members[fold] if fold in members else [c["id"]]
             if ids[0] != c["id"]:
                 continue  # folded into the row of the group's first comment
@@ -188,6 +205,9 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
             reason = reasons.get(why)
             if reason is None:
                 reason = reasons[why] = (gettext(DISPOSITIONS[key], locale), _reason(c, key, locale))
+            if themed:
+                place = (gettext("Theme: %(name)s", locale, name=c["theme_name"]) if c["theme_id"] is not None
+                         else gettext("No theme", locale)) + "\n" + place
             row = ReportRow(number, place, _comment_text(c, locale), sender, reason[0], reason[1], key, ids)
             if len(ids) > 1:
                 row.sender = gettext("The public (%(n)s similar comments)", locale, n=len(ids))

@@ -37,6 +37,8 @@ class Filters:
     channel: str | None = None  # web, letter, hotline, meeting, email, other (revise.ledger)
     after: int | None = None  # the page after this comment (in the chosen order)
     before: int | None = None  # the page before this comment
+    assignee: int | None = None  # an account's comments (issue #13, "my queue"); 0: nobody's
+    theme: int | None = None  # comments tagged with this theme (issue #13)
 
     def short_search(self) -> bool:
         """A word too short for the trigram index, searched newest first in bounded windows."""
@@ -82,6 +84,12 @@ def _where(db: Database, cid: int, f: Filters, a: str = "c", *, words: bool = Tr
         if value is not None:
             clauses.append(f"{a}.{column} = ?")
             params.append(value)
+    if f.assignee is not None:  # one range of the index on (consultation_id, assigned_to, id), m018
+        clauses.append(f"{a}.assigned_to = ?" if f.assignee else f"{a}.assigned_to is null")
+        params += [f.assignee] if f.assignee else []
+    if f.theme is not None:
+        clauses.append(f"{a}.id in (select comment_id from comment_themes where theme_id = ?)")
+        params.append(f.theme)
     q = f.q.strip()
     if words and len(q) >= 3:
         # FTS5 trigram: any substring of three or more characters, no word segmentation needed.
@@ -284,7 +292,8 @@ _GROUP_COUNTS = (
 
 def counts_by(db: Database, cid: int, column: str) -> dict[str, int]:
     """Comments of a consultation counted by status, source or disposition (kept by triggers, m011)."""
-    assert column in ("status", "source", "disposition", "block", "department")
+    assert column in ("status", "source", "disposition", "block", "department", "assignee", "assignee_decided",
+                      "block_decided", "day")
     rows = db.execute("select key, n from editor_counts where consultation_id = ? and dim = ? and n != 0",
                       [cid, column]).fetchall()
     return {key: n for key, n in rows}
@@ -301,15 +310,17 @@ def headings(db: Database, cid: int) -> list[dict]:
                          "and deleted = 0 order by position", [cid]))
 
 
-def section_counts(db: Database, cid: int) -> dict[int, int]:
+def section_counts(db: Database, cid: int, dim: str = "block") -> dict[int, int]:
     """Comments per heading: on the heading itself and on every block under it (blocks not
-    deleted), from the kept per-block counts; the same sums as revise.reading.section_counts."""
+    deleted), from the kept per-block counts; the same sums as revise.reading.section_counts.
+    `dim="block_decided"`: the decided ones only (m018)."""
+    assert dim in ("block", "block_decided")
     rows = db.execute(
         "with counted as (select b.id, b.kind, b.outline, e.n from editor_counts e "
         "join blocks b on b.id = cast(e.key as integer) and b.consultation_id = e.consultation_id "
-        "where e.consultation_id = ? and e.dim = 'block' and e.key != '' and e.n != 0 and b.deleted = 0) "
+        "where e.consultation_id = ? and e.dim = ? and e.key != '' and e.n != 0 and b.deleted = 0) "
         "select j.value, sum(c.n) from counted c, json_each(c.outline) j group by j.value "
-        "union all select c.id, c.n from counted c where c.kind = 'heading'", [cid]).fetchall()
+        "union all select c.id, c.n from counted c where c.kind = 'heading'", [cid, dim]).fetchall()
     totals: dict[int, int] = {}
     for heading, n in rows:
         totals[heading] = totals.get(heading, 0) + n

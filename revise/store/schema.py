@@ -569,3 +569,72 @@ def m016_notice_channels_and_department_contacts(db: Database) -> None:
             values["office"] = "市科技局成果管理与科普科"
         sets = ", ".join(f"{k} = ?" for k in values)
         db.execute(f"update consultations set {sets} where id = ?", [*values.values(), cid])
+
+
+# Issue #13, sharing the work. Administrators assign sections (a heading and every block under
+# it) or single comments to editors. `comments.assigned_to` is the comment's effective assignee
+# (its own assignment when `assigned_singly`, else that of the nearest assigned heading above its
+# block), kept so "my queue" is one index range at 1,000,000 comments: revise/store/assignments.py
+# rewrites it when a section's assignee changes; a new comment, or one moved to another block,
+# gets it from the triggers below. Themes (主题) are labels editors keep per consultation and put
+# on comments. The overview's progress and charts read four more kinds of count kept in
+# editor_counts by triggers (m011): per assignee, per assignee decided, per block decided, and
+# per day received (Beijing date; a staff-entered comment's `received_on`).
+_NEAREST_ASSIGNEE = (
+    "(select s.account_id from section_assignments s join (select {row}.block_id as hid, 1000000 as depth "
+    "union all select j.value, j.key from blocks b, json_each(b.outline) j where b.id = {row}.block_id) h "
+    "on s.block_id = h.hid order by h.depth desc limit 1)")
+PROGRESS_COUNT_DIMS = {  # dim: (key, counted when, the columns it depends on)
+    "assignee": ("coalesce({row}.assigned_to, '')", "1", ("assigned_to",)),
+    "assignee_decided": ("coalesce({row}.assigned_to, '')", "{row}.disposition != 'pending'",
+                         ("assigned_to", "disposition")),
+    "block_decided": ("coalesce({row}.block_id, '')", "{row}.disposition != 'pending'", ("block_id", "disposition")),
+    "day": ("coalesce({row}.received_on, date({row}.created_at, '+8 hours'))", "1", ("created_at", "received_on")),
+}
+
+
+def _progress_count_sql(dim: str, row: str, delta: int) -> str:
+    key, when, _ = PROGRESS_COUNT_DIMS[dim]
+    return (f"insert into editor_counts (consultation_id, dim, key, n) select {row}.consultation_id, '{dim}', "
+            f"{key.format(row=row)}, {delta} where {when.format(row=row)} "
+            f"on conflict (consultation_id, dim, key) do update set n = n + ({delta});")
+
+
+@migrations()
+def m018_assignments_and_themes(db: Database) -> None:
+    db.execute("create table section_assignments (block_id integer primary key references blocks(id), "
+               "consultation_id integer not null references consultations(id), "
+               "account_id integer not null references accounts(id), assigned_by text, assigned_at text not null)")
+    db.execute("create index section_assignments_consultation on section_assignments (consultation_id)")
+    db["comments"].add_column("assigned_to", int)  # the effective assignee (an account id); NULL: nobody
+    db["comments"].add_column("assigned_singly", int, not_null_default=0)  # 1: its own, over its section's
+    db.execute("create index comments_assigned on comments (consultation_id, assigned_to, id)")
+    db.execute("create table themes (id integer primary key, consultation_id integer not null "
+               "references consultations(id), name text not null, created_by text, created_at text not null, "
+               "unique (consultation_id, name))")
+    db.execute("create table comment_themes (theme_id integer not null references themes(id), "
+               "comment_id integer not null references comments(id), primary key (theme_id, comment_id)) "
+               "without rowid")
+    db.execute("create index comment_themes_comment on comment_themes (comment_id)")
+    for dim, (key, when, _) in PROGRESS_COUNT_DIMS.items():
+        db.execute(f"insert into editor_counts (consultation_id, dim, key, n) select consultation_id, '{dim}', "
+                   f"{key.format(row='comments')}, count(*) from comments where {when.format(row='comments')} "
+                   "group by 1, 3")
+    db.execute("create trigger progress_counts_insert after insert on comments begin "
+               + "".join(_progress_count_sql(d, "new", 1) for d in PROGRESS_COUNT_DIMS) + " end")
+    db.execute("create trigger progress_counts_delete after delete on comments begin "
+               + "".join(_progress_count_sql(d, "old", -1) for d in PROGRESS_COUNT_DIMS) + " end")
+    for dim, (key, when, columns) in PROGRESS_COUNT_DIMS.items():
+        changed = " or ".join(f"old.{c} is not new.{c}" for c in (*columns, "consultation_id"))
+        db.execute(f"create trigger progress_counts_{dim} after update of {', '.join(columns)}, consultation_id "
+                   f"on comments when {changed} begin {_progress_count_sql(dim, 'old', -1)}"
+                   f"{_progress_count_sql(dim, 'new', 1)} end")
+    # A new comment, or one moved to another block, takes its section's assignee (unless it has
+    # its own); nothing is looked up while the consultation has no assignment.
+    db.execute("create trigger comments_assign_insert after insert on comments when new.block_id is not null "
+               "and new.assigned_to is null and exists (select 1 from section_assignments s "
+               "where s.consultation_id = new.consultation_id) begin update comments set assigned_to = "
+               f"{_NEAREST_ASSIGNEE.format(row='new')} where id = new.id; end")
+    db.execute("create trigger comments_assign_move after update of block_id on comments "
+               "when new.assigned_singly = 0 and old.block_id is not new.block_id begin "
+               f"update comments set assigned_to = {_NEAREST_ASSIGNEE.format(row='new')} where id = new.id; end")

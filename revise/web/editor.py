@@ -25,6 +25,9 @@ from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import groups as group_store
 from revise.store import queue as queue_store
+from revise import assignments, themes
+from revise.store import assignments as assignment_store
+from revise.store import themes as theme_store
 from revise.templating import local_time
 from revise.textclean import clean_text
 from revise.timeutil import parse_local
@@ -96,6 +99,8 @@ def _dashboard_page(request: Request, account: dict, c: dict, errors: dict | Non
         "errors": errors or {}, "values": values or {}, "new_link": new_link,
         "window_state": Window.of(c).state(),
         "removed": _removed_at_import(db, c),
+        **assignments.overview(db, c, request.scope["state"].get("locale", DEFAULT_LOCALE),
+                               request.url_for("editor_queue", slug=c["slug"]).path, per_block, sections),
     }, status_code=422 if errors else 200)
 
 
@@ -107,9 +112,15 @@ def _choice(value: str | None, allowed) -> str | None:
     return value if value in allowed else None
 
 
-def parse_filters(query) -> queue_store.Filters:
-    """The queue's filters from the query string; unknown values are ignored, not errors."""
+def parse_filters(query, account: dict | None = None) -> queue_store.Filters:
+    """The queue's filters from the query string; unknown values are ignored, not errors.
+    `mine=1` is the signed-in `account`'s comments (none at all when no account is given, so a
+    bulk action never widens to everyone's); `assignee=ID` an account's, `assignee=none` nobody's."""
+    assignee = 0 if query.get("assignee") == "none" else _int(query.get("assignee"))
+    if query.get("mine") == "1":
+        assignee = account["id"] if account else -1
     return queue_store.Filters(
+        assignee=assignee, theme=_int(query.get("theme")),
         section=_int(query.get("section")), block=_int(query.get("block")),
         kind=_choice(query.get("kind"), KINDS), source=_choice(query.get("source"), SOURCES),
         department=_int(query.get("department")), status=_choice(query.get("status"), STATUSES),
@@ -129,7 +140,11 @@ def queue(request: Request):
     """All comments, filterable, searchable and paged; moderation and decisions in bulk."""
     account = require(request)
     c = _consultation(request)
-    filters = parse_filters(request.query_params)
+    filters = parse_filters(request.query_params, account)
+    if request.query_params.get("mine") == "1":  # "my queue" as a link that names the account
+        kept = {k: v for k, v in request.query_params.items() if k not in (*CURSORS, "mine") and v}
+        path = request.url_for("editor_queue", slug=c["slug"]).path
+        return RedirectResponse(f"{path}?{urlencode({**kept, 'assignee': account['id']})}", status_code=303)
     if filters.page > 1 and not (filters.after or filters.before):
         # Old-style page numbers (bookmarks, scripts) become the keyset page that starts there.
         db = request.app.state.connections.get()
@@ -161,6 +176,7 @@ def _queue_page(request: Request, account: dict, c: dict, query, errors: dict | 
         "page_query": lambda name, cursor: "?" + urlencode({**kept, name: cursor}),
         "headings": queue_store.headings(db, c["id"]), "links": _row_links(request, c), "labels": labels,
         "roster": queue_store.departments(db, c["id"]),
+        "assignees": assignment_store.accounts(db), "themes": theme_store.names(db, c["id"]),
         "kinds": KINDS, "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "sources": SOURCES,
         "errors": errors or {}, "form": form or {}, "done": query.get("done", ""),
     }, status_code=status_code)
@@ -237,6 +253,7 @@ def _comment_page(request: Request, account: dict, c: dict, errors: dict | None 
         "group_size": group_store.size(db, c["id"], comment["group_id"]),
         "attachments": attachment_store.of_comment(db, comment["id"]),
         "further_blocks": attachment_store.further_blocks(db, comment["id"]),
+        **assignments.of_comment(db, c, comment), "themes": themes.of_comment(db, c, comment["id"]),
     }, status_code=status_code)
 
 
@@ -377,6 +394,10 @@ def export(request: Request):
     """Download the clean plan, the plan with tracked changes, or the report (docx, xlsx, csv)."""
     require(request)
     c = _consultation(request)
+    if request.query_params.get("group") == "theme":  # the report theme by theme (issue #13)
+        from revise.web.assign import report_by_theme
+
+        return report_by_theme(request, c, request.path_params["name"])
     return download(request, c, request.path_params["name"])
 
 

@@ -29,7 +29,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlite_utils import Database
 
-from revise.diffing import DELETE, EQUAL, diff
+from revise import change_notes
 from revise.i18n import DEFAULT_LOCALE, N_, gettext
 from revise.ledger import CHANNELS, WEB
 from revise.masking import mask
@@ -50,9 +50,8 @@ CHANGE_SENTENCE = N_("%(changes)s.")
 DECIDED = ("adopted", "partly", "rejected", "reflected")
 SNIPPET = 20  # opening characters of a paragraph that name it in the 章节/段落 column
 HEADING_MAX = 14  # longer headings in an outline path are cut (at their first space if any)
-QUOTE_MIN, QUOTE_MAX, CHANGES_MAX = 6, 40, 5
-# Where a quoted change stops growing: punctuation ends a phrase.
-STOPS = set(",.;:!?()[]<>\"' \n\t|、。《》〈〉【】“”\uff0c\uff1b\uff1a\uff01\uff1f\uff08\uff09")
+QUOTE_MAX, CHANGES_MAX = 40, 5
+MARK_MAX = 30  # the longest old or new text inside a 【…】 mark of a suggestion (its middle left out)
 
 
 @dataclass
@@ -182,6 +181,7 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
         senders: dict = {}
         reasons: dict = {}
         names = bool(consultation.get("report_public_names"))
+        officers = not public_only  # a department's 经办人 and phone: the office's own report only
         themed = group_by == "theme"
         for c in theme_store.each_comment_by_theme(db, cid) if themed else report_store.each_comment(db, cid):
             if public_only and c["status"] != "published":
@@ -197,10 +197,11 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
             place = places.get(c["block_id"])
             if place is None:
                 place = places[c["block_id"]] = _where(c, headings, locale)
-            who = (c["source"], c["department_name"], c["channel"], c["name"] if names or c["source"] == "department" else None)
+            who = (c["source"], c["department_name"], c["channel"], c["name"] if names or c["source"] == "department" else None,
+                   (c.get("officer_name"), c.get("officer_phone")) if officers else None)
             sender = senders.get(who)
             if sender is None:
-                sender = senders[who] = _sender(c, consultation, locale)
+                sender = senders[who] = _sender(c, consultation, locale, officers)
             why = (key, c["disposition_reason"], c["disposition_revision_id"])
             reason = reasons.get(why)
             if reason is None:
@@ -261,16 +262,52 @@ def _where(c: dict, headings: dict[int, str], locale: str) -> str:
 
 
 def _comment_text(c: dict, locale: str) -> str:
-    """意见内容: the body, then the wording proposed (masked like every published comment)."""
+    """意见内容: the body, then the wording proposed (masked like every published comment).
+
+    A proposed edit is shown compactly (issue #12): the changed words marked with a little of
+    the paragraph either side, …企业孵化器【增加“(”】众创空间等… — not the whole paragraph again,
+    unless that would be no shorter."""
     parts = [_mask(c["body"].strip())] if (c["body"] or "").strip() else []
-    suggestion = _mask((c["suggestion"] or "").strip())
-    if c["kind"] == "edit" and suggestion:
+    raw = (c["suggestion"] or "").strip()
+    suggestion = _mask(raw)
+    written_on = c.get("written_text") or c.get("block_text") or ""
+    compact = suggested_changes(written_on, raw, locale) if c["kind"] == "edit" and raw and written_on else ""
+    if compact and len(compact) < len(raw):
+        parts.append(gettext("Suggested changes: %(text)s", locale, text=_mask(compact)))
+    elif c["kind"] == "edit" and suggestion:
         parts.append(gettext("Suggested wording: %(text)s", locale, text=suggestion))
     elif c["kind"] == "insert" and suggestion:
         parts.append(gettext("Suggested addition: %(text)s", locale, text=suggestion))
     elif c["kind"] == "delete":
         parts.append(gettext("Suggests deleting this paragraph.", locale))
     return "\n".join(parts)
+
+
+def suggested_changes(old: str, new: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A proposed edit as its changes in context: …有【“2200”改为“2300”】多年的建城… (at most
+    CHANGES_MAX excerpts, then how many more)."""
+    if old.strip() == new.strip():
+        return ""
+    found = change_notes.excerpts(old.strip(), new.strip())
+    shown = []
+    for excerpt in found[:CHANGES_MAX]:
+        text = "…" if excerpt.cut_before else ""
+        for part in excerpt.parts:
+            text += change_notes.shown(part) if isinstance(part, str) else _mark(part, locale)
+        shown.append(text + ("…" if excerpt.cut_after else ""))
+    text = " ".join(shown)
+    if len(found) > CHANGES_MAX:
+        text += gettext(" (%(n)s changes in all)", locale, n=len(found))
+    return text
+
+
+def _mark(change: change_notes.Change, locale: str) -> str:
+    old, new = change_notes.shown(change.old, MARK_MAX), change_notes.shown(change.new, MARK_MAX)
+    if change.kind == change_notes.INSERT_KIND:
+        return gettext("[add “%(new)s”]", locale, new=new)
+    if change.kind == change_notes.DELETE_KIND:
+        return gettext("[delete “%(old)s”]", locale, old=old)
+    return gettext("[“%(old)s” to “%(new)s”]", locale, old=old, new=new)
 
 
 # Every pattern masking.mask hides has seven digits in a row or an @: most comments have
@@ -282,9 +319,13 @@ def _mask(text: str) -> str:
     return mask(text) if _MAYBE_PERSONAL.search(text) else text
 
 
-def _sender(c: dict, consultation: dict, locale: str) -> str:
-    """提出单位/个人, then the channel when the comment did not come through the website: 张三(信函)."""
+def _sender(c: dict, consultation: dict, locale: str, officers: bool = False) -> str:
+    """提出单位/个人, then the channel when the comment did not come through the website: 张三(信函);
+    with `officers` (the office's report, never the public's) a department's 经办人 and 联系电话."""
     who = _who(c, consultation, locale)
+    if officers and c["source"] == "department" and (c.get("officer_name") or c.get("officer_phone")):
+        who += "\n" + gettext("Officer: %(name)s, phone %(phone)s", locale, name=c.get("officer_name") or "",
+                               phone=c.get("officer_phone") or "")
     if c.get("channel", WEB) in (WEB, None):
         return who
     return gettext("%(sender)s (%(channel)s)", locale, sender=who, channel=gettext(CHANNELS[c["channel"]], locale))
@@ -311,14 +352,14 @@ def _reason(c: dict, key: str, locale: str) -> str:
 
 
 def change_made(action: str, old: str, new: str, locale: str = DEFAULT_LOCALE) -> str:
-    """A revision in words: 将“2200多年”修改为“2300多年”; 删除该段; 新增段落“…”."""
-    old, new = old.replace("\t", " | "), new.replace("\t", " | ")
+    """A revision in words, as a person writes it (revise.change_notes): 将“2200”修改为“2300”;
+    在“孵化器”后增加“(”; 删除该段; 新增段落“…”."""
     if action == "delete":
         clauses = [gettext("deleted the paragraph", locale)]
     elif action == "insert":
-        clauses = [gettext("added the paragraph “%(new)s”", locale, new=_clip(new, QUOTE_MAX))]
+        clauses = [gettext("added the paragraph “%(new)s”", locale, new=_clip(new.replace("\t", " | "), QUOTE_MAX))]
     else:
-        clauses = [_clause(o, n, locale) for o, n in _hunks(old, new)]
+        clauses = [_clause(note, locale) for note in change_notes.changes(old, new)]
     if not clauses:
         return ""
     text = gettext(CHANGE_SEPARATOR, locale).join(clauses[:CHANGES_MAX])
@@ -327,50 +368,17 @@ def change_made(action: str, old: str, new: str, locale: str = DEFAULT_LOCALE) -
     return gettext(CHANGE_SENTENCE, locale, changes=text[:1].upper() + text[1:])
 
 
-def _clause(old: str, new: str, locale: str) -> str:
-    old, new = _clip(old, QUOTE_MAX), _clip(new, QUOTE_MAX)
-    if old and new:
+def _clause(note: change_notes.Change, locale: str) -> str:
+    old, new = change_notes.shown(note.old, QUOTE_MAX), change_notes.shown(note.new, QUOTE_MAX)
+    if note.kind == change_notes.REPLACE_KIND:
         return gettext("changed “%(old)s” to “%(new)s”", locale, old=old, new=new)
-    if old:
+    if note.kind == change_notes.DELETE_KIND:
         return gettext("deleted “%(old)s”", locale, old=old)
+    if note.before:
+        return gettext("after “%(before)s” added “%(new)s”", locale, before=change_notes.shown(note.before), new=new)
+    if note.after:
+        return gettext("before “%(after)s” added “%(new)s”", locale, after=change_notes.shown(note.after), new=new)
     return gettext("added “%(new)s”", locale, new=new)
-
-
-def _hunks(old: str, new: str) -> list[tuple[str, str]]:
-    """The changed stretches as (old, new), each widened to a readable phrase."""
-    segments: list[list] = []  # ["=", text] or ["~", deleted, inserted]
-    for op, text in diff(old, new):
-        if op == EQUAL:
-            segments.append(["=", text])
-            continue
-        if not segments or segments[-1][0] != "~":
-            segments.append(["~", "", ""])
-        segments[-1][1 if op == DELETE else 2] += text
-    hunks = []
-    for i, seg in enumerate(segments):
-        if seg[0] == "~":
-            left = segments[i - 1][1] if i > 0 else ""
-            right = segments[i + 1][1] if i + 1 < len(segments) else ""
-            hunks.append(_widen(left, seg[1], seg[2], right))
-    return hunks
-
-
-def _widen(left: str, old: str, new: str, right: str) -> tuple[str, str]:
-    """Grow a short change with its context so the quote makes sense ("2"→"3" is "2200多年"→"2300多年")."""
-    if max(len(old), len(new)) >= QUOTE_MIN:
-        return old, new
-    # Never split a number or a Latin word; then add characters up to the nearest punctuation.
-    pre = re.search(r"[0-9A-Za-z.%]*$", left).group()
-    post = re.match(r"[0-9A-Za-z.%]*", right).group()
-    left, right = left[: len(left) - len(pre)], right[len(post):]
-    while max(len(old), len(new)) + len(pre) + len(post) < QUOTE_MIN:
-        if right and right[0] not in STOPS:
-            post, right = post + right[0], right[1:]
-        elif left and left[-1] not in STOPS:
-            pre, left = left[-1] + pre, left[:-1]
-        else:
-            break
-    return pre + old + post, pre + new + post
 
 
 # --- .docx -------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def test_the_comment_column_gives_the_proposed_wording_or_the_deletion(db, c, se
     rows = {row.comment_ids[0]: row for row in report.build_report(db, c).rows}
     history = rows[seeded["history"]["id"]].comment.split("\n")
     assert history[0] == "建城史应为2300多年。"
-    assert history[1] == "建议修改为:" + seeded["history"]["suggestion"]
+    assert history[1] == "建议修改:…有【“2200”改为“2300”】多年的建城史…"  # the change, not the paragraph again
     assert rows[seeded["platform"]["id"]].comment == "建议删除本节。\n建议删除本段。"
 
 
@@ -145,7 +145,7 @@ def test_an_adopted_edit_says_what_was_changed_and_a_partly_adopted_one_keeps_it
     revision = revise_block(db, c, row9, row9["text"].replace("1100", "1200"))
     triage.decide(db, c, [seeded["row9"]["id"]], "partly", "目标调整为1200亿元。", "张编辑", revision_id=revision)
     rows = {row.comment_ids[0]: row for row in report.build_report(db, c).rows}
-    assert rows[seeded["history"]["id"]].reason == "将“2200多年”修改为“2300多年”。"
+    assert rows[seeded["history"]["id"]].reason == "将“2200”修改为“2300”。"
     assert rows[seeded["history"]["id"]].disposition == label("adopted")
     assert rows[seeded["row9"]["id"]].reason == "目标调整为1200亿元。\n将“1100”修改为“1200”。"
     assert rows[seeded["airport"]["id"]].reason == "超出本方案范围"
@@ -164,13 +164,13 @@ def test_an_adopted_deletion_or_insertion_says_so(db, c, seeded):
 
 def test_the_change_made_is_said_in_words_for_edits_deletions_and_insertions():
     old = "南充历史底蕴深厚,有2200多年的建城史。"
-    assert report.change_made("edit", old, old.replace("的建城史", "建城史")) == "将“多年的建城史”修改为“多年建城史”。"
-    assert report.change_made("edit", old, old[:-1] + ",是国家历史文化名城。") == "新增“,是国家历史文化名城”。"
+    assert report.change_made("edit", old, old.replace("的建城史", "建城史")) == "将“多年的建”修改为“多年建”。"
+    assert report.change_made("edit", old, old[:-1] + ",是国家历史文化名城。") == "在“建城史”后增加“,是国家历史文化名城”。"
     assert report.change_made("edit", old, "有2200多年的建城史。") == "删除“南充历史底蕴深厚,”。"
     assert report.change_made("delete", old, old) == "删除该段。"
     assert report.change_made("insert", "", "新增的段落。") == "新增段落“新增的段落。”。"
     assert report.change_made("edit", old, old) == ""
-    assert report.change_made("edit", old, old.replace("2200", "2300"), "en") == "Changed “2200多年” to “2300多年”."
+    assert report.change_made("edit", old, old.replace("2200", "2300"), "en") == "Changed “2200” to “2300”."
 
 
 def test_departments_that_replied_no_changes_are_listed_under_the_summary(db, c, seeded):

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from sqlite_utils import Database
 
 # Listed column by column on purpose: comments.contact is private and is never selected here,
-# so no export built from these rows can leak it.
+# so no export built from these rows can leak it. A department's 经办人 and 联系电话
+# (officer_name, officer_phone) are selected for the editors' report only (revise.report).
 _COMMENTS = """
 select c.id, c.block_id, c.kind, c.source, c.name, c.body, c.suggestion, c.status, c.group_id, c.channel,
        c.disposition, c.disposition_reason, c.disposition_revision_id,
@@ -16,6 +17,10 @@ select c.id, c.block_id, c.kind, c.source, c.name, c.body, c.suggestion, c.statu
        b.kind as block_kind, b.position as block_position, b.outline as block_outline,
        coalesce(b.original_text, b.text) as block_text,
        coalesce(b.original_cells, b.cells) as block_cells,
+       case when c.block_rev > 0 then
+            (select w.text from revisions w where w.block_id = c.block_id and w.number = c.block_rev)
+            else coalesce(b.original_text, b.text) end as written_text,
+       c.officer_name, c.officer_phone,
        r.action as revision_action, r.text as revision_text,
        case when r.number > 1 then
             (select p.text from revisions p where p.block_id = r.block_id and p.number = r.number - 1)

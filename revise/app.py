@@ -26,6 +26,7 @@ from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
 from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, returns, text_size, workspace
 from revise.web import assign as assign_pages
+from revise.web import triage_view as triage_pages
 from revise.web.access_log import AccessLog
 from revise.web.clients import ForwardedClient
 from revise.web.middleware import (
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *mail.routes,
             *returns.routes,
             *text_size.routes,
+            *triage_pages.routes,
             *assign_pages.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -13,6 +13,8 @@ from starlette.routing import Route
 
 from revise import anchoring, diffing, revising, triage
 from revise.i18n import N_
+from revise import reply_templates, triage_view
+from revise.i18n import gettext
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.timeutil import parse_local, to_text
@@ -54,6 +56,8 @@ def _page(request: Request, account: dict, c: dict, block: dict, *, status_code:
         "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "errors": {}, "values": {},
         "conflict": None, "rebase_failed": None, "preview": None,
     }
+    # issue #13: any comment (意见 too) is decided here, with the 常用答复 filled in for this paragraph
+    context["replies"] = _replies(db, c, block, request.scope["state"].get("locale", "zh_CN"))
     context.update(extra)
     return render(request, "editor/block.html", context, status_code=status_code)
 
@@ -224,3 +228,44 @@ routes = [
     Route("/editor/c/{slug}/b/{block_id:int}/{action:str}", change, methods=["POST"], name="editor_block_change"),
     Route("/editor/c/{slug}/redline", redline, name="editor_redline"),
 ]
+
+
+def _replies(db, c: dict, block: dict, locale: str) -> list[dict]:
+    """The common replies for the decision forms, with this paragraph's section filled in."""
+    section = reply_templates.section_label(db, c["id"], block, locale)
+    return [{**t, "filled": reply_templates.fill(t["body"], section)}
+            for rows in reply_templates.of_consultation(db, c["id"]).values() for t in rows]
+
+
+async def decide(request: Request):
+    """Decide one comment of the block (意见 included) from the workspace (issue #13)."""
+    form = await request.form()
+    return await _run_sync(request, _decide, request, dict(form))
+
+
+def _decide(request: Request, form: dict):
+    account = require(request)
+    c = _consultation(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    block = _block(request, c)
+    db = request.app.state.connections.get()
+    comment = comment_store.get(db, c["id"], request.path_params["comment_id"])
+    if comment is None or comment["block_id"] != block["id"]:
+        raise HTTPException(404)
+    locale = request.scope["state"].get("locale", "zh_CN")
+    try:
+        triage.decide(db, c, [comment["id"]], form.get("disposition", ""),
+                      triage_view.reason_from(db, c, block, form, locale), account["display_name"],
+                      comment["disposition_revision_id"])
+    except triage.TriageError as error:
+        return _page(request, account, c, block, status_code=422, values=form,
+                     errors={f"decide-{comment['id']}": (error.message, {})},
+                     error_fields={f"decide-{comment['id']}": (gettext("Disposition", locale), f"comment-{comment['id']}")})
+    path = request.url_for("editor_block", slug=c["slug"], block_id=block["id"]).path
+    return RedirectResponse(f"{path}#comment-{comment['id']}", status_code=303)
+
+
+routes += [Route("/editor/c/{slug}/b/{block_id:int}/c/{comment_id:int}/decide", decide, methods=["POST"],
+                 name="editor_block_decide")]

@@ -1,0 +1,170 @@
+"""The triage view at scale (issue #13): the server time of one decision plus loading the next
+comment, against a floor measured in the same run.
+
+    .venv/bin/python bench/triage.py DATA [--decisions 300] [--warmup 20]
+
+DATA is a folder built by bench/bigcase.py (e.g. `bench/bigcase.py /tmp/triage1m --comments
+1000000`); its bigcase.json names the consultation and the editor. Each decision is what the
+editor's Enter sends with htmx: one POST to /editor/c/SLUG/triage/ID (disposition "not adopted",
+a common reply chosen, the queue's filter) whose answer is the next comment's panel — the
+decision (triage.decide: the update and its audit row, one fsync'd transaction) and the next
+comment found by the queue's keyset query, loaded and rendered. Timed in-process through the
+whole app (Starlette TestClient: middleware, session, CSRF, thread pool), one request at a
+time, in three filters: the queue's default order (newest first, groups once) on comments to be
+decided; the draft's order within one busy section; and one busy paragraph.
+
+The floor is the least any implementation must do for the same step on the same file: a bare
+sqlite3 connection (same pragmas: WAL, synchronous=FULL) running the keyset select of the next
+pending comment and an update of one comment's disposition in one committed transaction.
+
+Decisions are really stored: each run decides `--decisions` more pending comments of DATA.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from revise import reply_templates  # noqa: E402
+from revise.app import create_app  # noqa: E402
+from revise.settings import Settings  # noqa: E402
+from revise.store import connect  # noqa: E402
+from revise.store import consultations as consultation_store  # noqa: E402
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+COMMENT = re.compile(r'data-comment="(\d+)"')
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def describe(name: str, samples: list[float]) -> str:
+    ms = [s * 1000 for s in samples]
+    return (f"{name:<46} n={len(ms):<4} p50 {statistics.median(ms):6.1f} ms  p95 {pct(ms, 95):6.1f} ms  "
+            f"max {max(ms):6.1f} ms")
+
+
+def sign_in(client: TestClient, username: str, password: str) -> str:
+    csrf = CSRF.search(client.get("/editor/sign-in").text).group(1)
+    response = client.post("/editor/sign-in", data={"username": username, "password": password, "csrf": csrf,
+                                                     "next": "/editor"}, follow_redirects=False)
+    if response.status_code != 303:
+        raise SystemExit(f"sign-in failed: {response.status_code}")
+    return CSRF.search(client.get("/editor").text).group(1)
+
+
+def walk(client: TestClient, slug: str, csrf: str, query: str, template_id: int, decisions: int,
+         warmup: int) -> tuple[list[float], list[float], int]:
+    """Decide `decisions` comments one after the other in a filter; (decision+next times, skip times, decided)."""
+    hx = {"HX-Request": "true"}
+    first = client.get(f"/editor/c/{slug}/triage?{query}", headers=hx)
+    found = COMMENT.search(first.text)
+    if not found:
+        raise SystemExit(f"no comment in the filter {query!r}")
+    current = int(found.group(1))
+    timed, skips, decided = [], [], 0
+    for n in range(decisions + warmup):
+        form = {"csrf": csrf, "query": query, "disposition": "rejected", "template": str(template_id),
+                "action": "decide"}
+        start = time.perf_counter()
+        response = client.post(f"/editor/c/{slug}/triage/{current}", data=form, headers=hx)
+        elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            raise SystemExit(f"decision on #{current}: {response.status_code} {response.text[:300]}")
+        decided += 1
+        if n >= warmup:
+            timed.append(elapsed)
+        found = COMMENT.search(response.text)
+        if not found:
+            break
+        current = int(found.group(1))
+        if n % 10 == 5:  # now and then a skip (j): the next comment without a decision
+            start = time.perf_counter()
+            response = client.get(f"/editor/c/{slug}/triage?{query}&after={current}", headers=hx)
+            skips.append(time.perf_counter() - start)
+            found = COMMENT.search(response.text)
+            if not found:
+                break
+            current = int(found.group(1))
+    return timed, skips, decided
+
+
+def floor(db_path: Path, cid: int, runs: int) -> list[float]:
+    """A bare keyset select of the next pending comment + one committed update, same file and pragmas."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("pragma synchronous=full")
+    current = conn.execute("select max(id) from comments where consultation_id = ?", [cid]).fetchone()[0] + 1
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        conn.execute("begin immediate")
+        row = conn.execute("select id from comments where consultation_id = ? and disposition = 'pending' "
+                           "and id < ? order by id desc limit 1", [cid, current]).fetchone()
+        if row is None:
+            conn.execute("commit")
+            break
+        current = row[0]
+        conn.execute("update comments set disposition = 'rejected', disposition_reason = 'floor', "
+                     "decided_at = '2024-01-01T00:00:00Z' where id = ?", [current])
+        conn.execute("commit")
+        samples.append(time.perf_counter() - start)
+    conn.close()
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--decisions", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=20)
+    args = parser.parse_args()
+    info = json.loads((args.data / "bigcase.json").read_text())
+    settings = Settings(data_dir=args.data, base_url="http://testserver")
+    with TestClient(create_app(settings)) as client:
+        db = connect(settings.db_path)
+        c = consultation_store.by_slug(db, info["slug"])
+        reply_templates.add_defaults(db, c, "bench")
+        template_id = reply_templates.of_consultation(db, c["id"])["rejected"][0]["id"]
+        total = db.execute("select count(*) from comments where consultation_id = ?", [c["id"]]).fetchone()[0]
+        pending = db.execute("select n from editor_counts where consultation_id = ? and dim = 'disposition' "
+                             "and key = 'pending'", [c["id"]]).fetchone()[0]
+        busiest_block = db.execute("select key from editor_counts where consultation_id = ? and dim = 'block' "
+                                   "and key != '' order by n desc limit 1", [c["id"]]).fetchone()[0]
+        section = db.execute("select id from blocks where consultation_id = ? and kind = 'heading' and level = 1 "
+                             "order by position limit 1 offset 1", [c["id"]]).fetchone()[0]
+        csrf = sign_in(client, info["editor"], info["password"])
+        print(f"{total:,} comments, {pending:,} to be decided; {args.decisions} decisions per filter "
+              f"after {args.warmup} not timed")
+        filters = [
+            ("queue default (newest first, groups once)", "disposition=pending"),
+            ("one section, in the draft's order", f"disposition=pending&sort=block&section={section}"),
+            ("the busiest paragraph", f"disposition=pending&block={busiest_block}"),
+        ]
+        everything = []
+        for name, query in filters:
+            timed, skips, decided = walk(client, info["slug"], csrf, query, template_id, args.decisions, args.warmup)
+            everything += timed
+            print(describe(f"decide + next: {name}", timed))
+            if skips:
+                print(describe(f"skip (j) to the next: {name}", skips))
+        print(describe("decide + next: all filters", everything))
+        print(describe("floor: bare keyset select + update + commit", floor(settings.db_path, c["id"], 300)))
+        db.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -12,12 +12,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from revise import attachments, drafts
 from revise.i18n import N_
 from revise.ledger import CHANNELS
 from revise.offload import Busy, CpuGate
+from revise.web.assets import MemoryStatic
 from revise.security import Signer, load_or_create_secret
 from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *text_size.routes,
             *triage_pages.routes,
             *assign_pages.routes,
-            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+            Mount("/static", MemoryStatic(STATIC_DIR), name="static"),  # read once, served from memory
         ],
         middleware=[
             # First of all, so every later layer sees the real client and scheme (issue #10).

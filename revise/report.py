@@ -141,6 +141,8 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
     `group_by="theme"` (issue #13): theme by theme, a comment under each of its themes, then
     those without one; the place column starts with the theme."""
     cid = consultation["id"]
+    if not public_only:  # the office's own report always names the departments
+        consultation = dict(consultation, report_department_names=1)
     public = withheld = total = 0
     counts = dict.fromkeys((*DECIDED, PENDING), 0)
     tally = report_store.tally(db, cid)  # counts kept by triggers: no scan of the comments
@@ -334,6 +336,8 @@ def _sender(c: dict, consultation: dict, locale: str, officers: bool = False) ->
 def _who(c: dict, consultation: dict, locale: str) -> str:
     """The department, or 公众 (with the name only if the consultation says so)."""
     if c["source"] == "department":
+        if not consultation.get("report_department_names", 1):  # the outcome's option (issue #12, m015)
+            return gettext("A department", locale)
         return c["department_name"] or c["name"] or ""
     name = (c["name"] or "").strip()
     if name and consultation.get("report_public_names"):

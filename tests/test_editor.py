@@ -168,7 +168,9 @@ def test_the_receipt_shows_the_disposition_only_after_the_outcome_is_published(c
     receipt = f"/r/{seeded['airport']['receipt']}"
     assert "超出本方案范围" not in client.get(receipt).text
     sign_in(client, db, "admin", "admin", "管理员")
-    client.post("/editor/c/nanchong-2022/outcome", data={"csrf": csrf_of(client, "/editor/c/nanchong-2022")})
+    # the period is still open: publishing now takes a reason (issue #12)
+    client.post("/editor/c/nanchong-2022/outcome", data={"csrf": csrf_of(client, "/editor/c/nanchong-2022"),
+                                                         "override_reason": "提前公布"})
     page = parse_html(client.get(receipt).text)
     assert "不予采纳" in page.text_content() and "超出本方案范围" in page.text_content()
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 from conftest import parse_html
-from test_editor import _comment, csrf_of, sign_in
+from test_editor import _comment, bulk, csrf_of, sign_in
 
 from revise import grouping, report
 from revise.store import blocks as block_store
@@ -246,10 +246,9 @@ def test_one_disposition_on_the_group_row_decides_all_200(client, db, c, campaig
     sign_in(client, db)
     group = campaign["letters"][-1]["group_id"]
     other = campaign["others"][0]["id"]
-    response = client.post("/editor/c/nanchong-2022/comments", data={
+    response = bulk(client, {
         "csrf": csrf_of(client, "/editor/c/nanchong-2022/comments"), "ids": [f"g:{group}", str(other)],
-        "action": "decide", "disposition": "rejected", "reason": "滨江路不拓宽车道,已在规划中明确。"},
-        follow_redirects=False)
+        "action": "decide", "disposition": "rejected", "reason": "滨江路不拓宽车道,已在规划中明确。"})
     assert response.status_code == 303 and "decide%3A201" in response.headers["location"]
     decided = {r["id"]: (r["disposition"], r["disposition_reason"]) for r in db.query("select * from comments")}
     assert {decided[m["id"]] for m in campaign["letters"]} == {("rejected", "滨江路不拓宽车道,已在规划中明确。")}
@@ -264,7 +263,7 @@ def test_a_group_of_another_consultation_is_not_decided(client, db, c, campaign)
     group = campaign["letters"][-1]["group_id"]
     db.execute("pragma foreign_keys = off")  # the group is moved to a consultation that does not exist
     db.execute("update comments set consultation_id = 999 where group_id = ?", [group])
-    client.post("/editor/c/nanchong-2022/comments", data={
+    bulk(client, {
         "csrf": csrf_of(client, "/editor/c/nanchong-2022/comments"), "ids": [f"g:{group}"],
         "action": "decide", "disposition": "adopted", "reason": ""})
     assert {r["disposition"] for r in db.query("select disposition from comments where group_id = ?", [group])} == {"pending"}

@@ -2,6 +2,7 @@
 
     python tools/messages.py          update the .po files: new messages added (to translate), gone ones dropped
     python tools/messages.py --check  exit 1 if a message is missing from a catalog or untranslated in zh_CN
+                                      (an empty msgstr, or an empty or missing msgstr[n] of a plural)
 
 tests/test_i18n.py runs the check, so a string added to a template without a translation fails CI.
 """
@@ -63,9 +64,18 @@ def problems(template: Catalog) -> list[str]:
             have = catalog.get(message.id)
             if have is None:
                 found.append(f"{locale}: missing {message.id!r}")
-            elif locale in TRANSLATED and (not have.string or have.fuzzy):
+            elif locale in TRANSLATED and (have.fuzzy or not _complete(have, catalog.num_plurals)):
                 found.append(f"{locale}: untranslated {message.id!r}")
     return found
+
+
+def _complete(message, num_plurals: int) -> bool:
+    """Translated in full: a non-empty msgstr, and for a plural every msgstr[n] the language has
+    (a plural's msgstr is a tuple, and ("",) is true in Python: the check missed empty plurals)."""
+    if isinstance(message.string, (tuple, list)):
+        forms = list(message.string)
+        return len(forms) >= num_plurals and all(isinstance(f, str) and f.strip() for f in forms[:num_plurals])
+    return bool(message.string and message.string.strip())
 
 
 def update(template: Catalog) -> None:

@@ -63,3 +63,59 @@ def recount(db: Database) -> None:
     db.execute(
         "insert into public_versions (consultation_id, blocks, comments) select id, 1, 1 from consultations "
         "where true on conflict (consultation_id) do update set blocks = blocks + 1, comments = comments + 1")
+
+
+# The public page's totals (issue #12; schema m015, kept by triggers): 参与人数 is the number of
+# distinct senders of published comments — a department once, a person once per name and
+# contact as given (compared trimmed, case-insensitively), a comment with neither name nor
+# contact as one person of its own —, 意见条数 the published comments (the public's and the
+# departments'), and the published comments by decision. Keys as the page's count slots.
+TOTAL_SLOTS = {"participants": 1, "comments": 2, "adopted": 3, "partly": 4, "rejected": 5, "reflected": 6,
+               "pending": 7}
+
+
+def public_totals(db: Database, cid: int) -> dict[str, int]:
+    """{"participants": n, "comments": n, "adopted": n, …} for the consultation's published comments."""
+    found = dict.fromkeys(TOTAL_SLOTS, 0)
+    for key, n in db.execute("select key, n from published_totals where consultation_id = ?", [cid]):
+        key = key[2:] if key.startswith("d:") else key
+        if key in found:
+            found[key] += n
+    return found
+
+
+def total_slots(totals: dict[str, int]) -> dict[int, str]:
+    """The totals as the page's count slots fill them (text, so that a zero still shows as 0)."""
+    return {slot: str(totals.get(key, 0)) for key, slot in TOTAL_SLOTS.items()}
+
+
+def totals_by_scan(db: Database, cid: int) -> dict[str, int]:
+    """public_totals computed from the comments themselves (a check; never on a page view)."""
+    from revise.store.schema import _SENDER
+
+    found = dict.fromkeys(TOTAL_SLOTS, 0)
+    row = db.execute(f"select count(*), count(distinct {_SENDER.format(row='c')}) from comments c "
+                     "where consultation_id = ? and status = 'published'", [cid]).fetchone()
+    found["comments"], found["participants"] = row
+    for disposition, n in db.execute("select disposition, count(*) from comments where consultation_id = ? "
+                                     "and status = 'published' group by disposition", [cid]):
+        if disposition in found:
+            found[disposition] += n
+    return found
+
+
+def recount_totals(db: Database) -> None:
+    """Rebuild published_senders and published_totals from the comments (the migration; a repair)."""
+    from revise.store.schema import _SENDER
+
+    who = _SENDER.format(row="c")
+    db.execute("delete from published_senders")
+    db.execute("delete from published_totals")
+    db.execute(f"insert into published_senders (consultation_id, who, n) select consultation_id, {who}, count(*) "
+               "from comments c where status = 'published' group by 1, 2")
+    db.execute("insert into published_totals (consultation_id, key, n) select consultation_id, 'participants', "
+               "count(*) from published_senders group by 1")
+    db.execute("insert into published_totals (consultation_id, key, n) select consultation_id, 'comments', "
+               "count(*) from comments where status = 'published' group by 1")
+    db.execute("insert into published_totals (consultation_id, key, n) select consultation_id, 'd:' || disposition, "
+               "count(*) from comments where status = 'published' group by 1, 2")

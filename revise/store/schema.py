@@ -653,3 +653,71 @@ def m017_reply_templates(db: Database) -> None:
     # draft's order: store.queue._ids_by_block). Without this index the planner took the round's
     # index and read every comment of the round: 5 s for one "next" at 1,000,000 comments; 0.05 ms with it.
     db.execute("create index if not exists comments_block_disposition on comments (consultation_id, block_id, disposition)")
+
+
+# Issue #12: the outcome is published on purpose, by an administrator, and can be withdrawn;
+# each publication is a row (who, when, the override reason if the window was still open, the
+# options chosen, the version published) and a withdrawal fills in its withdrawn_* columns.
+# And the public page's totals (参与人数, 意见条数, how many were adopted …) kept by triggers
+# (revise/store/counts.py), so the page never counts the comments: `published_senders` holds
+# one row per distinct sender of published comments (a department; a person by name and
+# contact; an anonymous comment alone), `published_totals` the counts.
+_SENDER = ("case when {row}.source = 'department' then 'd:' || coalesce({row}.department_id, {row}.name, '') "
+           "when trim(coalesce({row}.name, '')) = '' and trim(coalesce({row}.contact, '')) = '' "
+           "then 'c:' || {row}.id else 'p:' || lower(trim(coalesce({row}.name, ''))) || char(31) || "
+           "lower(trim(coalesce({row}.contact, ''))) end")
+
+
+def _published_totals_sql(row: str, delta: int) -> str:
+    """Statements adding (+1) or taking away (-1) one published comment of `row` (new/old)."""
+    cid, who = f"{row}.consultation_id", _SENDER.format(row=row)
+    sender = f"(select n from published_senders where consultation_id = {cid} and who = {who})"
+    total = ("insert into published_totals (consultation_id, key, n) select {cid}, {key}, {delta} where {cond} "
+             "on conflict (consultation_id, key) do update set n = n + ({delta});")
+    if delta > 0:
+        return (f"insert into published_senders (consultation_id, who, n) values ({cid}, {who}, 1) "
+                "on conflict (consultation_id, who) do update set n = n + 1; "
+                + total.format(cid=cid, key="'participants'", delta=1, cond=f"{sender} = 1")
+                + total.format(cid=cid, key="'comments'", delta=1, cond="true")
+                + total.format(cid=cid, key=f"'d:' || {row}.disposition", delta=1, cond="true"))
+    return (f"update published_senders set n = n - 1 where consultation_id = {cid} and who = {who}; "
+            + total.format(cid=cid, key="'participants'", delta=-1, cond=f"{sender} = 0")
+            + f"delete from published_senders where consultation_id = {cid} and who = {who} and n <= 0; "
+            + total.format(cid=cid, key="'comments'", delta=-1, cond="true")
+            + total.format(cid=cid, key=f"'d:' || {row}.disposition", delta=-1, cond="true"))
+
+
+@migrations()
+def m015_outcome_publications(db: Database) -> None:
+    db.execute("create table outcome_publications (id integer primary key, consultation_id integer not null "
+               "references consultations(id), published_at text not null, published_by text not null, "
+               "override_reason text, options text not null default '{}', version_id integer, "
+               "counts text, withdrawn_at text, withdrawn_by text, withdraw_reason text)")
+    db.execute("create index outcome_publications_of on outcome_publications (consultation_id, id)")
+    # Whether the public 意见采纳情况表 names the department of a department's comment (else 有关部门).
+    db["consultations"].add_column("report_department_names", int, not_null_default=1)
+    # An outcome published before this migration (no record of who chose what) keeps its date.
+    db.execute("insert into outcome_publications (consultation_id, published_at, published_by, options) "
+               "select id, outcome_published_at, '', '{}' from consultations where outcome_published_at is not null")
+    db.execute("create table published_senders (consultation_id integer not null, who text not null, "
+               "n integer not null, primary key (consultation_id, who)) without rowid")
+    db.execute("create table published_totals (consultation_id integer not null, key text not null, "
+               "n integer not null, primary key (consultation_id, key)) without rowid")
+    new, old = "new.status = 'published'", "old.status = 'published'"
+    db.execute(f"create trigger published_totals_insert after insert on comments when {new} begin "
+               f"{_published_totals_sql('new', 1)} end")
+    db.execute(f"create trigger published_totals_delete after delete on comments when {old} begin "
+               f"{_published_totals_sql('old', -1)} end")
+    changed = " or ".join(f"old.{c} is not new.{c}" for c in ("status", "disposition", "source", "department_id",
+                                                              "name", "contact", "consultation_id"))
+    columns = "status, disposition, source, department_id, name, contact, consultation_id"
+    # A decision changed on a published comment changes the page's counts: its serial moves too.
+    db.execute(f"create trigger published_totals_update_old after update of {columns} on comments "
+               f"when {old} and ({changed}) begin {_published_totals_sql('old', -1)} "
+               f"{_BUMP_COMMENTS.format(cid='old.consultation_id')} end")
+    db.execute(f"create trigger published_totals_update_new after update of {columns} on comments "
+               f"when {new} and ({changed}) begin {_published_totals_sql('new', 1)} "
+               f"{_BUMP_COMMENTS.format(cid='new.consultation_id')} end")
+    from revise.store.counts import recount_totals
+
+    recount_totals(db)

@@ -1,4 +1,4 @@
-"""Editor pages: the dashboard, the queue of comments, decisions, moderation, the outcome.
+"""Editor pages: the dashboard, the queue of comments, decisions, moderation (the outcome: web/outcome.py).
 
 Every route here starts with auth.require(): anonymous visitors and department links are
 refused (tests/test_editor_access.py walks every route to prove it).
@@ -273,14 +273,6 @@ def comment_decide(request: Request, account: dict, c: dict, form: dict):
     return RedirectResponse(path, status_code=303)
 
 
-@form_action("admin")
-def publish_outcome(request: Request, account: dict, c: dict, form: dict):
-    """Administrators publish (or withdraw) the outcome: receipts then show dispositions."""
-    db = request.app.state.connections.get()
-    triage.publish_outcome(db, c, account["display_name"], publish=form.get("publish") != "0")
-    return RedirectResponse(request.url_for("editor_dashboard", slug=c["slug"]).path, status_code=303)
-
-
 def audit_log(request: Request):
     """Every recorded action on the consultation, newest first (administrators)."""
     account = require(request, "admin")
@@ -295,7 +287,6 @@ routes = [
     Route("/editor/c/{slug}/comments", queue_action, methods=["POST"], name="editor_queue_action"),
     Route("/editor/c/{slug}/comments/{comment_id:int}", comment_detail, name="editor_comment"),
     Route("/editor/c/{slug}/comments/{comment_id:int}", comment_decide, methods=["POST"], name="editor_comment_decide"),
-    Route("/editor/c/{slug}/outcome", publish_outcome, methods=["POST"], name="editor_outcome"),
     Route("/editor/c/{slug}/audit", audit_log, name="editor_audit"),
 ]
 

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from revise import reading, report, revising, versions
+from revise import reading, versions
 from revise.security import normalise_receipt
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
@@ -34,7 +34,7 @@ from revise.store import counts as count_store
 from revise.store import reading as read_snapshot
 from revise.templating import CountSlots, Skeleton
 from revise.web import comments
-from revise.web.downloads import download
+from revise.web import outcome as outcome_pages
 from revise.window import OPEN, Window
 
 log = logging.getLogger("revise")
@@ -161,10 +161,11 @@ def _build(request: Request, cid: int, key: tuple) -> PublicPage:
         if draft is None or draft.version != draft_version:
             blocks = versions.public_blocks(db, c)  # the published version, never the editors' text
         counts = versions.public_counts(db, c)
+        totals = count_store.total_slots(count_store.public_totals(db, cid))  # 参与人数, 意见条数 … (m015)
     if blocks is not None:
         draft = _render_skeleton(request, c, blocks, draft_version)
         cache.put(("skeleton", *key), draft)
-    body = draft.skeleton.fill({"b": counts, "s": reading.section_counts(draft.outlines, counts)}).encode()
+    body = draft.skeleton.fill({"b": counts, "s": reading.section_counts(draft.outlines, counts), "t": totals}).encode()
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
     previous = cache.get(("public", *key))
     if previous is not None and previous.etag == etag:
@@ -182,6 +183,7 @@ def _render_skeleton(request: Request, c: dict, blocks: list[dict], version: tup
         "c": c, "audience": comments.Audience(c), "window_state": window_state, "is_open": window_state == OPEN,
         "just_sent": None, "own": [], "filed": False, "items": items, "outline": reading.outline(items),
         "counts": CountSlots("b"), "section_counts": CountSlots("s"),
+        "totals": CountSlots("t"), "total_keys": count_store.TOTAL_SLOTS,
     }
     html = comments.render(request, "consultation.html", context).body.decode()
     slots: dict[int | None, str] = {None: "thread-draft"}
@@ -262,6 +264,7 @@ def _page(request: Request, audience: comments.Audience, just_sent: dict | None)
         "just_sent": just_sent, "filed": request.query_params.get("filed") == "1",
         "own": comment_store.of_department(db, audience.department["id"]) if audience.department else [],
         "items": items, "outline": reading.outline(items), "counts": counts,
+        "totals": count_store.total_slots(count_store.public_totals(db, c["id"])), "total_keys": count_store.TOTAL_SLOTS,
         "section_counts": reading.section_counts(blocks, counts),
     })
 
@@ -283,7 +286,7 @@ routes = [
     Route("/d/{token}/no-comment", comments.no_comment, methods=["POST"], name="dept_no_comment"),
 ]
 
-PUBLIC_FILES = ("plan.docx", "report.docx", "report.xlsx", "report.csv")
+PUBLIC_FILES = outcome_pages.PUBLIC_FILES
 
 
 def _published(request: Request) -> dict:
@@ -295,21 +298,13 @@ def _published(request: Request) -> dict:
 
 
 def outcome(request: Request):
-    """The revised plan marked against the draft, the summary, and how each comment was handled."""
-    c = _published(request)
-    db = request.app.state.connections.get()
-    locale = request.scope["state"].get("locale", "zh_CN")
-    rows = revising.redline(db, c)
-    return comments.render(request, "outcome.html", {
-        "c": c, "rows": rows, "changed": sum(1 for r in rows if r["changed"]),
-        "report": report.build_report(db, c, locale, public_only=True), "files": PUBLIC_FILES,
-    })
+    """The revised text as published, the 修改对照表 and how each comment was handled (revise/web/outcome.py)."""
+    return outcome_pages.public_page(request, _published(request))
 
 
 def outcome_file(request: Request):
-    """The clean revised plan or the report, once the outcome is published."""
-    return download(request, _published(request), request.path_params["name"], allowed=PUBLIC_FILES,
-                    public_only=True)
+    """The 修改对照表, the clean revised plan or the report, once the outcome is published."""
+    return outcome_pages.public_file(request, _published(request), request.path_params["name"])
 
 
 routes += [

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from revise import anchoring, diffing, revising, triage
-from revise.i18n import N_
+from revise import anchoring, audit_wording, diffing, revising, triage
+from revise.i18n import DEFAULT_LOCALE, N_
 from revise import reply_templates, triage_view
 from revise.i18n import gettext
 from revise.store import blocks as block_store
@@ -55,6 +55,7 @@ def _page(request: Request, account: dict, c: dict, block: dict, *, status_code:
         "account": account, "c": c, "block": block, "comments": comments,
         "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "errors": {}, "values": {},
         "conflict": None, "rebase_failed": None, "preview": None,
+        "saved": request.query_params.get("saved") == "1" and request.method == "GET",
     }
     # issue #13: any comment (意见 too) is decided here, with the 常用答复 filled in for this paragraph
     context["replies"] = _replies(db, c, block, request.scope["state"].get("locale", "zh_CN"))
@@ -164,7 +165,7 @@ def _change(request: Request, form: dict, cells: list[str]):
         return _page(request, account, c, block, status_code=422,
                      errors={action: (error.message, error.params)}, values=form)
     path = request.url_for("editor_block", slug=c["slug"], block_id=target).path
-    return RedirectResponse(path + "#text", status_code=303)
+    return RedirectResponse(path + "?saved=1#text", status_code=303)
 
 
 def history(request: Request):
@@ -178,8 +179,12 @@ def history(request: Request):
     comparison = None
     if a is not None and b is not None and a <= block["rev"] and b <= block["rev"]:
         comparison = revising.compare(db, block["id"], a, b)
+    locale = request.scope["state"].get("locale", DEFAULT_LOCALE)
+    for step, sentence in zip(steps, audit_wording.revision_steps(steps, locale)):
+        step["sentence"] = sentence
     return render(request, "editor/history.html", {"account": account, "c": c, "block": block, "steps": steps,
-                                                   "a": a, "b": b, "comparison": comparison})
+                                                   "a": a, "b": b, "comparison": comparison,
+                                                   "place": audit_wording.place_names(db, c, locale).get(block["id"], "")})
 
 
 def redline(request: Request):
@@ -201,6 +206,9 @@ def redline(request: Request):
             else:
                 until = moment
     rows = revising.redline(db, c, since=since, until=until)
+    places = audit_wording.place_names(db, c, request.scope["state"].get("locale", DEFAULT_LOCALE))
+    for row in rows:
+        row["place"] = places.get(row["block"]["id"], "")
     return render(request, "editor/redline.html", {
         "account": account, "c": c, "runs": _collapse(rows), "errors": errors,
         "changed": sum(1 for r in rows if r["changed"]),

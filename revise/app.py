@@ -25,6 +25,7 @@ from revise.store.limits import SharedRateLimiter
 from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
 from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, returns, text_size, workspace
+from revise.web import rounds as rounds_pages
 from revise.web import assign as assign_pages
 from revise.web import triage_view as triage_pages
 from revise.web.access_log import AccessLog
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *ledger.routes,
             *reach.routes,
             *anchors.routes,
+            *rounds_pages.routes,
             *mail.routes,
             *returns.routes,
             *text_size.routes,

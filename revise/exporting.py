@@ -43,19 +43,22 @@ class Snapshot:
                  public_only: bool, owned: bool):
         self.db, self.consultation, self.original, self.blocks = db, consultation, original, blocks
         self.locale, self.public_only, self._owned, self._report = locale, public_only, owned, None
+        self.round: dict = {}  # the report of one round (issue #12): {"round_id", "round_name"}
 
     @property
     def report(self) -> report.Report:
         """The report with its rows in a list (small consultations, tests)."""
         if self._report is None:
-            self._report = report.build_report(self.db, self.consultation, self.locale, public_only=self.public_only)
+            self._report = report.build_report(self.db, self.consultation, self.locale, public_only=self.public_only,
+                                               **self.round)
         return self._report
 
     def streamed_report(self) -> report.Report:
         """The report with its rows read as they are written (the exports)."""
         if self._report is not None:
             return self._report
-        return report.open_report(self.db, self.consultation, self.locale, public_only=self.public_only)
+        return report.open_report(self.db, self.consultation, self.locale, public_only=self.public_only,
+                                  **self.round)
 
     def close(self) -> None:
         """End the read transaction (and the snapshot's own connection)."""
@@ -76,18 +79,23 @@ class Snapshot:
         self.close()
 
 
-def snapshot(db: Database, consultation: dict, locale: str = "zh_CN", *, public_only: bool = False) -> Snapshot:
-    """Everything the exports need, read at one instant (`public_only`: the report as the public gets it)."""
+def snapshot(db: Database, consultation: dict, locale: str = "zh_CN", *, public_only: bool = False,
+             round_id: int | None = None, round_name: str = "") -> Snapshot:
+    """Everything the exports need, read at one instant (`public_only`: the report as the public gets it;
+    `round_id`: the report of that round only, titled with `round_name`, issue #12)."""
     path = next((row[2] for row in db.execute("pragma database_list").fetchall() if row[1] == "main"), "")
     if not path:  # an in-memory database has no second connection: the report is read now
         with reading(db):
             snap = _read(db, consultation, locale, public_only, owned=False)
+            snap.round = {"round_id": round_id, "round_name": round_name} if round_id else {}
             snap.report  # noqa: B018 (read inside the transaction)
         return snap
     own = connect(path)
     own.execute("BEGIN")
     try:
-        return _read(own, consultation, locale, public_only, owned=True)
+        snap = _read(own, consultation, locale, public_only, owned=True)
+        snap.round = {"round_id": round_id, "round_name": round_name} if round_id else {}
+        return snap
     except BaseException:
         own.close()
         raise

@@ -120,7 +120,7 @@ class Report:
 
 
 def build_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, now: str | None = None,
-                 *, public_only: bool = False) -> Report:
+                 *, public_only: bool = False, round_id: int | None = None, round_name: str = "") -> Report:
     """Every comment of the consultation with how it was handled, in the draft's order.
 
     `public_only` is the report as the public gets it (outcome page and its downloads): a
@@ -128,14 +128,16 @@ def build_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE,
     but has no row, so none of its words (nor a reason quoting them) leave the office.
     The rows are held in a list; exports of a big consultation use open_report instead.
     """
-    made = open_report(db, consultation, locale, now, public_only=public_only)
+    made = open_report(db, consultation, locale, now, public_only=public_only, round_id=round_id,
+                       round_name=round_name)
     made.rows, made.stream = list(made.each_row()), None
     made.row_count = len(made.rows)
     return made
 
 
 def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, now: str | None = None,
-                *, public_only: bool = False, group_by: str = "section") -> Report:
+                *, public_only: bool = False, group_by: str = "section", round_id: int | None = None,
+                round_name: str = "") -> Report:
     """The report with its summary counted and its rows streamed (Report.each_row), one comment
     at a time: at 1,000,000 comments the rows are never all in memory (issue #11).
     `group_by="theme"` (issue #13): theme by theme, a comment under each of its themes, then
@@ -145,7 +147,8 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
         consultation = dict(consultation, report_department_names=1)
     public = withheld = total = 0
     counts = dict.fromkeys((*DECIDED, PENDING), 0)
-    tally = report_store.tally(db, cid)  # counts kept by triggers: no scan of the comments
+    # Counts kept by triggers, no scan of the comments; one round (issue #12): that round's comments.
+    tally = report_store.tally(db, cid, round_id)
     for disposition, n in tally["disposition"].items():
         counts[disposition if disposition in DISPOSITIONS else PENDING] += n
         total += n
@@ -154,7 +157,7 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
     # The public's similar comments decided alike are one row: how many each row stands for is
     # counted first (a small share of the comments), so each row is complete when it is written.
     members: dict[tuple, list[int]] = {}
-    for cid_, group, block, kind, disposition, reason, revision in report_store.fold_candidates(db, cid, public_only):
+    for cid_, group, block, kind, disposition, reason, revision in report_store.fold_candidates(db, cid, public_only, round_id):
         fold = _fold_key({"group_id": group, "source": "public", "block_id": block, "kind": kind,
                           "disposition_reason": reason, "disposition_revision_id": revision},
                          disposition if disposition in DISPOSITIONS else PENDING)
@@ -185,7 +188,7 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
         names = bool(consultation.get("report_public_names"))
         officers = not public_only  # a department's 经办人 and phone: the office's own report only
         themed = group_by == "theme"
-        for c in theme_store.each_comment_by_theme(db, cid) if themed else report_store.each_comment(db, cid):
+        for c in theme_store.each_comment_by_theme(db, cid) if themed else report_store.each_comment(db, cid, round_id):
             if public_only and c["status"] != "published":
                 continue
             key = c["disposition"] if c["disposition"] in DISPOSITIONS else PENDING
@@ -217,9 +220,10 @@ def open_report(db: Database, consultation: dict, locale: str = DEFAULT_LOCALE, 
             yield row
 
     return Report(
-        title=gettext("Disposition of comments on “%(title)s”", locale, title=consultation["title"]),
+        title=gettext("Disposition of comments on “%(title)s”", locale, title=consultation["title"])
+        + (gettext(" (%(round)s)", locale, round=round_name) if round_name else ""),  # which round (issue #12)
         rows=[], total=total, public=public, departments=total - public, counts=counts,
-        no_change_departments=report_store.no_change_departments(db, cid),
+        no_change_departments=report_store.no_change_departments(db, cid, round_id),
         generated_at=now or utc_now_text(), locale=locale, withheld=withheld, stream=rows, row_count=row_count,
     )
 

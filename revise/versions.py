@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from revise.i18n import N_
+from revise.i18n import N_, gettext
 from revise.store import audit as audit_store
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
@@ -144,7 +144,7 @@ def pending_changes(db: Database, consultation: dict) -> int:
 def round_name(number: int) -> tuple[str, dict]:
     """A round's name as a msgid and its parameters (第二次征求意见)."""
     ordinal = _ORDINALS[number - 1] if 1 <= number <= len(_ORDINALS) else str(number)
-    return N_("Round %(ordinal)s of consultation"), {"ordinal": ordinal, "number": number}
+    return N_("Round %(number)s of consultation"), {"ordinal": ordinal, "number": number}
 
 
 def rounds(db: Database, consultation: dict) -> list[dict]:
@@ -152,11 +152,21 @@ def rounds(db: Database, consultation: dict) -> list[dict]:
     version number and label, comments and published comments, and whether it is current."""
     found = version_store.rounds(db, consultation["id"])
     for r in found:
+        r["ordinal"] = round_name(r["number"])[1]["ordinal"]
         r["current"] = r["id"] == consultation.get("round_id")
         if r["current"]:
             r["opens_at"], r["closes_at"] = consultation["opens_at"], consultation["closes_at"]
         r["state"] = Window.of(r).state()
     return found
+
+
+def round_now(db: Database, consultation: dict) -> dict | None:
+    """The current round with its ordinal and its version's label (for the public page's banner)."""
+    found = current_round(db, consultation)
+    if found is None:
+        return None
+    version = version_store.get(db, found["version_id"])
+    return dict(found, ordinal=round_name(found["number"])[1]["ordinal"], version_label=version["label"])
 
 
 def current_round(db: Database, consultation: dict) -> dict | None:
@@ -213,6 +223,19 @@ def open_round(db: Database, consultation_id: int, *, opens_at: datetime, closes
                {"round": number, "version": version_store.get(db, vid)["number"], "opens_at": opens,
                 "closes_at": closes, "departments": chosen, "notice": bool(notice)}, at)
         return version_store.get_round(db, rid)
+
+
+def report_round(db: Database, consultation: dict, value: str | None, locale: str) -> dict:
+    """Which round a report covers, from a `round` parameter (a number; "all": every round; none:
+    the current one) as download()'s keywords. A consultation of one round needs no filter."""
+    found = rounds(db, consultation)
+    if len(found) < 2 or value == "all":
+        return {}
+    number = int(value) if value and value.isdigit() and len(value) < 6 else None
+    chosen = next((r for r in found if r["number"] == number), None) if number else None
+    chosen = chosen or next((r for r in found if r["current"]), found[-1])
+    message, params = round_name(chosen["number"])
+    return {"round_id": chosen["id"], "round_name": gettext(message, locale, **params)}
 
 
 def on_roster(db: Database, consultation: dict, department: dict) -> bool:

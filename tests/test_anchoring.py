@@ -4,7 +4,7 @@ import pytest
 from conftest import parse_html
 from test_editor import sign_in
 
-from revise import anchoring, comment_form, commenting, revising
+from revise import anchoring, comment_form, commenting, revising, versions
 from revise.security import Signer
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
@@ -193,6 +193,7 @@ def test_the_public_thread_marks_a_changed_text_and_shows_the_text_the_comment_w
     gone = quoted(db, c, block, "省级行政机构川北行署驻地", body="应写全称。")
     new_text = block["text"].replace("建国初曾为省级行政机构川北行署驻地", "中华人民共和国成立之初是川北人民行政公署所在地")
     edit(db, c, block, new_text)
+    versions.publish_revised(db, c["id"], actor="管理员")  # the public reads a revision once published (#12)
     page = parse_html(client.get(f"/c/nanchong-2022/b/{block['id']}").text)
     articles = {a.xpath("string(.//p[@class='body'])"): a for a in page.xpath("//article[contains(@class,'comment')]")}
     for body, comment in (("航运数据需更新。", kept), ("应写全称。", gone)):
@@ -228,6 +229,7 @@ def test_an_orphaned_comment_carries_no_position_to_highlight(client, db, c):
     block = block_with(db, c, HISTORY)
     quoted(db, c, block, "省级行政机构川北行署驻地")
     edit(db, c, block, block["text"].replace("建国初曾为省级行政机构川北行署驻地", "中华人民共和国成立之初是川北人民行政公署所在地"))
+    versions.publish_revised(db, c["id"], actor="管理员")
     (article,) = parse_html(client.get(f"/c/nanchong-2022/b/{block['id']}").text).xpath("//article[contains(@class,'comment')]")
     assert not [name for name in article.attrib if name.startswith("data-")]
 
@@ -272,6 +274,7 @@ def test_in_a_browser_the_quoted_words_are_marked_when_the_thread_is_shown(live_
         quoted(db, c, block, "2200多年的建城史")
         quoted(db, c, block, "千吨级船舶可直达上海")
         edit(db, c, block, "据考证," + block["text"])
+        versions.publish_revised(db, c["id"], actor="管理员")
     finally:
         db.close()
     page = chromium.new_page(locale="zh-CN")

@@ -4,6 +4,7 @@ import pytest
 from conftest import parse_html
 from test_editor import _comment, csrf_of, sign_in
 
+from revise import versions
 from revise.store import blocks as block_store
 from revise.store import consultations as consultation_store
 
@@ -100,6 +101,7 @@ def test_insert_after_and_delete_are_revisions_and_show_on_the_public_page(clien
     ids = [b["id"] for b in blocks]
     assert ids[ids.index(para["id"]) + 1] == new_id
     client.post(path(para, "delete"), data={"csrf": csrf, "base_number": "0", "reason": "重复"})
+    versions.publish_revised(db, c["id"], actor="管理员")  # the public reads revisions once published (#12)
     public = parse_html(client.get("/c/nanchong-2022").text)
     assert not public.xpath(f"//*[@id='b-{para['id']}']") and public.xpath(f"//*[@id='b-{new_id}']")
     assert block_store.get(db, c["id"], para["id"])["deleted"] == 1  # kept, with its last text

@@ -37,6 +37,7 @@ class Filters:
     channel: str | None = None  # web, letter, hotline, meeting, email, other (revise.ledger)
     after: int | None = None  # the page after this comment (in the chosen order)
     before: int | None = None  # the page before this comment
+    round: int | None = None  # a round's number (issue #12); None: the current round, 0: every round
     assignee: int | None = None  # an account's comments (issue #13, "my queue"); 0: nobody's
     theme: int | None = None  # comments tagged with this theme (issue #13)
 
@@ -74,6 +75,11 @@ def _section_blocks(db: Database, cid: int, section: int) -> list[int]:
 def _where(db: Database, cid: int, f: Filters, a: str = "c", *, words: bool = True) -> tuple[str, list]:
     """The filters as SQL on comments aliased `a` (`words=False`: without the search words)."""
     clauses, params = [f"{a}.consultation_id = ?"], [cid]
+    if f.round != 0:  # one round (issue #12): the current one unless a number is given
+        rid = round_id(db, cid, f.round)
+        if rid is not None or f.round is not None:
+            clauses.append(f"{a}.round_id = ?")
+            params.append(rid if rid is not None else -1)
     if f.section is not None:
         ids = _section_blocks(db, cid, f.section) or [-1]
         clauses.append(f"{a}.block_id in ({','.join('?' for _ in ids)})")
@@ -100,6 +106,15 @@ def _where(db: Database, cid: int, f: Filters, a: str = "c", *, words: bool = Tr
         clauses.append(f"({a}.body like ? escape '\\' or {a}.suggestion like ? escape '\\')")
         params += [_like(q), _like(q)]
     return " and ".join(clauses), params
+
+
+def round_id(db: Database, cid: int, number: int | None) -> int | None:
+    """The id of a round by its number (None: the current round's; None when there is none)."""
+    if number is None:
+        row = db.execute("select round_id from consultations where id = ?", [cid]).fetchone()
+    else:
+        row = db.execute("select id from rounds where consultation_id = ? and number = ?", [cid, number]).fetchone()
+    return row[0] if row else None
 
 
 def _group_clause(db: Database, cid: int, f: Filters, a: str = "c") -> tuple[str, list]:

@@ -44,32 +44,40 @@ def comments(db: Database, cid: int) -> list[dict]:
     return list(each_comment(db, cid))
 
 
-def each_comment(db: Database, cid: int) -> Iterator[dict]:
+def each_comment(db: Database, cid: int, round_id: int | None = None) -> Iterator[dict]:
     """The same rows in the same order, one block at a time: a million comments are never held
     (or sorted) at once (issue #11); each block's comments come from one index range."""
     blocks = [None] + [r[0] for r in db.execute(
         "select id from blocks where consultation_id = ? order by position", [cid]).fetchall()]
     for block_id in blocks:
-        for row in db.query(_COMMENTS + " and c.block_id is ? order by c.id", [cid, block_id]):
+        in_round = " and c.round_id = ?" if round_id else ""  # one round of consultation (issue #12)
+        for row in db.query(_COMMENTS + f" and c.block_id is ?{in_round} order by c.id",
+                            [cid, block_id, *([round_id] if round_id else [])]):
             row["block_outline"] = json.loads(row["block_outline"]) if row["block_outline"] else []
             row["block_cells"] = json.loads(row["block_cells"]) if row["block_cells"] else []
             yield row
 
 
-def fold_candidates(db: Database, cid: int, public_only: bool) -> Iterator[tuple]:
+def fold_candidates(db: Database, cid: int, public_only: bool, round_id: int | None = None) -> Iterator[tuple]:
     """What revise.report folds on, for the public's grouped comments only (a small share):
     (id, group_id, block_id, kind, disposition, disposition_reason, disposition_revision_id)."""
     published = " and status = 'published'" if public_only else ""
+    published += f" and round_id = {int(round_id)}" if round_id else ""
     yield from db.execute(
         "select id, group_id, block_id, kind, disposition, disposition_reason, disposition_revision_id "
         f"from comments where consultation_id = ? and group_id is not null and source = 'public'{published}",
         [cid])
 
 
-def tally(db: Database, cid: int) -> dict[str, dict[str, int]]:
+def tally(db: Database, cid: int, round_id: int | None = None) -> dict[str, dict[str, int]]:
     """The consultation's comments counted by disposition, source and status (schema m011's
     counts, kept by triggers): {"disposition": {"pending": n, ...}, "source": ..., "status": ...}."""
     found: dict[str, dict[str, int]] = {"disposition": {}, "source": {}, "status": {}}
+    if round_id:  # one round (issue #12): counted from that round's comments (index on round_id)
+        for dim in found:
+            for key, n in db.execute(f"select {dim}, count(*) from comments where round_id = ? group by 1", [round_id]):
+                found[dim][key] = n
+        return found
     for dim, key, n in db.execute("select dim, key, n from editor_counts where consultation_id = ? and n != 0 "
                                   "and dim in ('disposition', 'source', 'status')", [cid]):
         found[dim][key] = n
@@ -86,12 +94,20 @@ def headings(db: Database, cid: int) -> dict[int, str]:
     return {r["id"]: r["text"] for r in rows}
 
 
-def no_change_departments(db: Database, cid: int) -> list[str]:
+def no_change_departments(db: Database, cid: int, round_id: int | None = None) -> list[str]:
     """Departments that replied 无修改意见 and sent no comment, in the order they replied.
 
     A department that also sent comments counts as having replied with comments, as on the
     roster (revise.departments.status).
     """
+    if round_id and not db.execute("select 1 from consultations where id = ? and round_id = ?",
+                                    [cid, round_id]).fetchone():
+        # A round that has ended keeps its replies in round_departments (issue #12).
+        return [r[0] for r in db.execute(
+            "select d.name from round_departments rd join departments d on d.id = rd.department_id "
+            "where rd.round_id = ? and rd.no_comment_at is not null and rd.left_out = 0 and not exists "
+            "(select 1 from comments c where c.department_id = d.id and c.round_id = rd.round_id) "
+            "order by rd.no_comment_at, d.id", [round_id])]
     rows = db.query(
         "select d.name from departments d where d.consultation_id = ? and d.no_comment_at is not null "
         "and not exists (select 1 from comments c where c.department_id = d.id) "

@@ -18,7 +18,7 @@ CHUNK = 256 * 1024
 
 
 def download(request: Request, consultation: dict, name: str, allowed=exporting.KINDS,
-             public_only: bool = False) -> Response:
+             public_only: bool = False, round_id: int | None = None, round_name: str = "") -> Response:
     """One export file, made from a consistent snapshot, as an attachment.
 
     The file is written to an anonymous temporary file (a report of a million comments is tens
@@ -29,7 +29,7 @@ def download(request: Request, consultation: dict, name: str, allowed=exporting.
     db = request.app.state.connections.get()
     try:
         with exporting.snapshot(db, consultation, request.scope["state"].get("locale", "zh_CN"),
-                                public_only=public_only) as snap:
+                                public_only=public_only, round_id=round_id, round_name=round_name) as snap:
             spool = exporting.render_file(snap, name)
     except docx_export.ExportError as error:
         return refuse(request, 409, error.message)

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from revise import commenting, departments, docx_sanitize, drafts, triage
+from revise import versions
 from revise.comment_form import KIND_SHORT, KINDS
 from revise.docx_import import ImportRefused
 from revise.i18n import DEFAULT_LOCALE, N_, gettext
@@ -130,6 +131,7 @@ def parse_filters(query, account: dict | None = None) -> queue_store.Filters:
         grouped=query.get("grouped") != "0",
         channel=_choice(query.get("channel"), CHANNELS),
         after=_int(query.get("after")), before=_int(query.get("before")),
+        round=0 if query.get("round") == "all" else _int(query.get("round")),  # issue #12: default the current round
     )
 
 
@@ -179,6 +181,7 @@ def _queue_page(request: Request, account: dict, c: dict, query, errors: dict | 
         "assignees": assignment_store.accounts(db), "themes": theme_store.names(db, c["id"]),
         "kinds": KINDS, "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "sources": SOURCES,
         "errors": errors or {}, "form": form or {}, "done": query.get("done", ""),
+        "rounds": versions.rounds(db, c),  # issue #12: which round the queue shows
     }, status_code=status_code)
 
 
@@ -389,7 +392,9 @@ def export(request: Request):
         from revise.web.assign import report_by_theme
 
         return report_by_theme(request, c, request.path_params["name"])
-    return download(request, c, request.path_params["name"])
+    db = request.app.state.connections.get()  # the report of one round, the current by default (issue #12)
+    return download(request, c, request.path_params["name"], **versions.report_round(
+        db, c, request.query_params.get("round"), request.scope["state"].get("locale", DEFAULT_LOCALE)))
 
 
 routes += [Route("/editor/c/{slug}/export/{name}", export, name="editor_export")]

@@ -160,10 +160,11 @@ def _build(request: Request, cid: int, key: tuple) -> PublicPage:
         draft_version = _draft_version(c, tuple(c.values()), blocks_serial)
         if draft is None or draft.version != draft_version:
             blocks = versions.public_blocks(db, c)  # the published version, never the editors' text
+            round_now = versions.round_now(db, c)
         counts = versions.public_counts(db, c)
         totals = count_store.total_slots(count_store.public_totals(db, cid))  # 参与人数, 意见条数 … (m015)
     if blocks is not None:
-        draft = _render_skeleton(request, c, blocks, draft_version)
+        draft = _render_skeleton(request, c, blocks, draft_version, round_now)
         cache.put(("skeleton", *key), draft)
     body = draft.skeleton.fill({"b": counts, "s": reading.section_counts(draft.outlines, counts), "t": totals}).encode()
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
@@ -176,13 +177,14 @@ def _build(request: Request, cid: int, key: tuple) -> PublicPage:
                       draft.slots)
 
 
-def _render_skeleton(request: Request, c: dict, blocks: list[dict], version: tuple) -> DraftSkeleton:
+def _render_skeleton(request: Request, c: dict, blocks: list[dict], version: tuple,
+                     round_now: dict | None = None) -> DraftSkeleton:
     items = reading.layout(blocks)
     window_state = version[0]
     context = {
         "c": c, "audience": comments.Audience(c), "window_state": window_state, "is_open": window_state == OPEN,
         "just_sent": None, "own": [], "filed": False, "items": items, "outline": reading.outline(items),
-        "counts": CountSlots("b"), "section_counts": CountSlots("s"),
+        "counts": CountSlots("b"), "section_counts": CountSlots("s"), "round_now": round_now,
         "totals": CountSlots("t"), "total_keys": count_store.TOTAL_SLOTS,
     }
     html = comments.render(request, "consultation.html", context).body.decode()
@@ -265,7 +267,7 @@ def _page(request: Request, audience: comments.Audience, just_sent: dict | None)
         "own": comment_store.of_department(db, audience.department["id"]) if audience.department else [],
         "items": items, "outline": reading.outline(items), "counts": counts,
         "totals": count_store.total_slots(count_store.public_totals(db, c["id"])), "total_keys": count_store.TOTAL_SLOTS,
-        "section_counts": reading.section_counts(blocks, counts),
+        "section_counts": reading.section_counts(blocks, counts), "round_now": versions.round_now(db, c),
     })
 
 

@@ -25,6 +25,7 @@ from revise.store.limits import SharedRateLimiter
 from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
 from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, returns, text_size, workspace
+from revise.web import outcome as outcome_pages
 from revise.web import rounds as rounds_pages
 from revise.web import assign as assign_pages
 from revise.web import triage_view as triage_pages
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *mail.routes,
             *returns.routes,
             *text_size.routes,
+            *outcome_pages.routes,
             *triage_pages.routes,
             *assign_pages.routes,
             Mount("/static", MemoryStatic(STATIC_DIR), name="static"),  # read once, served from memory

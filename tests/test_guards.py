@@ -58,12 +58,14 @@ def real(db):
         attachment_id = attachment_store.add(db, comment["id"], check("scan.pdf", b"%PDF-1.4\n", 1024).row(),
                                              "2024-01-01T00:00:00Z")
     _, token = departments.add(db, c, "市发展改革委", "test")
+    from revise import reply_templates
+    template_id = reply_templates.create(db, c, {"disposition": "rejected", "body": "与规划定位不符。"}, "test")
     return {"c": c, "block": block, "comment": comment, "token": token, "values": {
         "slug": [c["slug"]], "block_id": [str(block["id"])], "comment_id": [str(comment["id"])],
         "attachment_id": [str(attachment_id if isinstance(attachment_id, int) else
                               db.execute("select max(id) from attachments").fetchone()[0])],
         "action": WORKSPACE_ACTIONS, "name": sorted(exporting.KINDS), "token": [token],
-        "code": [comment["receipt"]],
+        "code": [comment["receipt"]], "template_id": [str(template_id)],
     }}
 
 

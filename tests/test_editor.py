@@ -26,6 +26,19 @@ def csrf_of(client, path):
     return parse_html(client.get(path).text).xpath("string(//input[@name='csrf']/@value)")
 
 
+def bulk(client, data, path="/editor/c/nanchong-2022/comments", **kwargs):
+    """A bulk action of the queue as an editor does it (issue #13): the bar's form, then the button
+    of the page stating how many comments will change. Anything but that page is returned as is."""
+    first = client.post(path, data=data, follow_redirects=False)
+    forms = parse_html(first.text).xpath("//form[@class='bulk-confirm-form']") if first.status_code == 200 else []
+    if not forms:
+        return first
+    fields: dict = {}
+    for field in forms[0].xpath(".//input[@type='hidden']"):
+        fields.setdefault(field.get("name"), []).append(field.get("value") or "")
+    return client.post(path, data=fields, **{"follow_redirects": False, **kwargs})
+
+
 @pytest.fixture
 def c(db):
     return consultation_store.by_slug(db, "nanchong-2022")
@@ -111,14 +124,12 @@ def test_bulk_disposition_with_one_reason_and_the_earlier_decision_in_the_audit_
     sign_in(client, db)
     chosen = [seeded["airport"]["id"], seeded["row9"]["id"]]
     csrf = csrf_of(client, "/editor/c/nanchong-2022/comments")
-    response = client.post("/editor/c/nanchong-2022/comments", data={
-        "csrf": csrf, "ids": [str(i) for i in chosen], "action": "decide", "disposition": "reflected", "reason": ""},
-        follow_redirects=False)
+    response = bulk(client, {
+        "csrf": csrf, "ids": [str(i) for i in chosen], "action": "decide", "disposition": "reflected", "reason": ""})
     assert response.status_code == 303
     assert {db.table("comments").get(i)["disposition"] for i in chosen} == {"reflected"}
-    response = client.post("/editor/c/nanchong-2022/comments", data={
-        "csrf": csrf, "ids": [str(chosen[0])], "action": "decide", "disposition": "rejected", "reason": "与规划定位不符"},
-        follow_redirects=False)
+    response = bulk(client, {
+        "csrf": csrf, "ids": [str(chosen[0])], "action": "decide", "disposition": "rejected", "reason": "与规划定位不符"})
     row = db.table("comments").get(chosen[0])
     assert row["disposition"] == "rejected" and row["disposition_reason"] == "与规划定位不符"
     assert row["decided_by"] == "张编辑" and row["decided_at"]
@@ -141,8 +152,8 @@ def test_moderation_one_by_one_and_in_bulk_from_the_queue(client, db, c, seeded)
     sign_in(client, db)
     csrf = csrf_of(client, "/editor/c/nanchong-2022/comments")
     ids = [str(seeded["history"]["id"]), str(seeded["airport"]["id"])]
-    client.post("/editor/c/nanchong-2022/comments", data={"csrf": csrf, "ids": ids, "action": "publish"})
-    client.post("/editor/c/nanchong-2022/comments", data={"csrf": csrf, "ids": [str(seeded["row9"]["id"])], "action": "hide"})
+    bulk(client, {"csrf": csrf, "ids": ids, "action": "publish"})
+    bulk(client, {"csrf": csrf, "ids": [str(seeded["row9"]["id"])], "action": "hide"})
     statuses = {r["id"]: r["status"] for r in db.table("comments").rows}
     assert statuses[seeded["history"]["id"]] == statuses[seeded["airport"]["id"]] == "published"
     assert statuses[seeded["row9"]["id"]] == "hidden"
@@ -188,5 +199,8 @@ def test_administrators_see_the_audit_log(client, db, c, seeded):
     triage.decide(db, c, [seeded["airport"]["id"]], "adopted", "", "张编辑")
     sign_in(client, db, "admin", "admin", "管理员")
     page = parse_html(client.get("/editor/c/nanchong-2022/audit").text)
-    actions = page.xpath("//table[@class='audit']//td[3]/text()")
-    assert "comment.disposition" in actions and "department.add" in actions
+    lines = [" ".join(li.text_content().split()) for li in page.xpath("//ol[@class='audit-lines']/li")]
+    # Sentences in the editor's language (issue #13), not action names and JSON.
+    assert any(f"意见#{seeded['airport']['id']}(一、(一) 第1段)的办理意见由“待处理”改为“采纳”" in line for line in lines)
+    assert any("将市发展改革委列入征求意见部门名单" in line for line in lines)
+    assert "comment.disposition" not in page.text_content() and "{" not in page.text_content()

@@ -96,7 +96,7 @@ def test_insert_after_and_delete_are_revisions_and_show_on_the_public_page(clien
     sign_in(client, db)
     csrf = csrf_of(client, path(para))
     response = client.post(path(para, "insert"), data={"csrf": csrf, "text": "新增的一段:南充将建设科创走廊。"}, follow_redirects=False)
-    new_id = int(response.headers["location"].split("/b/")[1].split("#")[0])
+    new_id = int(response.headers["location"].split("/b/")[1].split("#")[0].split("?")[0])
     blocks = block_store.of_consultation(db, c["id"])
     ids = [b["id"] for b in blocks]
     assert ids[ids.index(para["id"]) + 1] == new_id

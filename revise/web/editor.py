@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from revise import commenting, departments, docx_sanitize, drafts, triage
+from revise import audit_wording, commenting, departments, docx_sanitize, drafts, triage
 from revise import versions
 from revise.comment_form import KIND_SHORT, KINDS
 from revise.docx_import import ImportRefused
@@ -22,6 +22,7 @@ from revise.ledger import CHANNELS
 from revise.store import attachments as attachment_store
 from revise.store import audit as audit_store
 from revise.store import blocks as block_store
+from revise.store import bulk_selection
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import groups as group_store
@@ -203,13 +204,16 @@ def _row_links(request: Request, c: dict) -> dict[str, str]:
 
 
 async def queue_action(request: Request):
-    """Publish, withhold or decide the selected comments (one reason for all)."""
+    """Publish, withhold or decide the selected comments (one reason for all): first a page stating
+    exactly how many comments will change, group members included; then, confirmed, the change."""
     form = await request.form()
     picked = [v for v in form.getlist("ids") if isinstance(v, str)]
     ids = [int(v) for v in picked if v.isdigit() and len(v) < 12]
     # A group's row ("g:ID") stands for every member of the group.
     groups = [int(v[2:]) for v in picked if v.startswith("g:") and v[2:].isdecimal() and len(v) < 14]
-    return await _run_sync(request, _queue_action, request, dict(form), ids, groups)
+    fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "ids"}
+    fields["picked"] = [v for v in picked if len(v) < 14]
+    return await _run_sync(request, _queue_action, request, fields, ids, groups)
 
 
 def _queue_action(request: Request, form: dict, ids: list[int], groups: list[int] = ()):
@@ -219,20 +223,54 @@ def _queue_action(request: Request, form: dict, ids: list[int], groups: list[int
     if problem:
         return problem
     db = request.app.state.connections.get()
-    ids = queue_store.ids_matching(db, c["id"], ids)
-    ids = list(dict.fromkeys([*ids, *group_store.member_ids(db, c["id"], list(groups))]))
-    query = dict(parse_qsl(form.get("query", "") if isinstance(form.get("query"), str) else ""))
-    action = form.get("action")
-    if action in ("publish", "hide"):
-        done = commenting.moderate(db, c, ids, action == "publish", account["display_name"])
-    else:
-        try:
-            done = triage.decide(db, c, ids, form.get("disposition", ""), form.get("reason", ""),
-                                 account["display_name"])
+    query = dict(parse_qsl(form.get("query", "")))
+    action = form.get("action") if form.get("action") in BULK_ACTIONS else "decide"
+    disposition, reason = form.get("disposition", ""), form.get("reason", "")
+    if action == "decide":
+        try:  # the decision's own rules first: decide() checks them before it looks at the comments
+            triage.decide(db, c, [], disposition, reason, account["display_name"])
         except triage.TriageError as error:
-            return _queue_page(request, account, c, query, {error.field: error.message}, form, 422)
+            if error.field != "ids":
+                return _queue_page(request, account, c, query, {error.field: error.message}, form, 422)
+    scope = form.get("scope") if form.get("scope") in ("filter", "page") else \
+        "page" if form.get("page_all") == "1" else "ticked"
+    filters = parse_filters(query, account)  # the queue's own filters, "my queue" included
+    if scope == "filter":
+        selection = bulk_selection.of_filter(db, c["id"], filters)
+    else:
+        if scope == "page":  # the page as the editor saw it: the same filters and cursor
+            for row in queue_store.view(db, c["id"], filters).rows:
+                grouped = filters.grouped and row["group_size"] > 1
+                (groups if grouped else ids).append(row["group_id"] if grouped else row["id"])
+        selection = bulk_selection.of_ticks(db, c["id"], ids, list(groups))
+    if action in ("publish", "hide"):
+        selection = bulk_selection.changing_status(db, selection, "published" if action == "publish" else "hidden")
+    if not selection.ids:
+        message = N_("None of the selected comments would change: they already are so.") if selection.unchanged \
+            else N_("Select at least one comment.")
+        return _queue_page(request, account, c, query, {"ids": message}, form, 422)
+    if len(selection.ids) > bulk_selection.BULK_MAX:
+        return _queue_page(request, account, c, query, {"ids": N_("At most 10,000 comments can be changed at once: narrow the filter.")}, form, 422)
+    expected = _int(form.get("expect"))
+    if form.get("confirm") != "1" or expected != len(selection.ids):
+        # Nothing is changed before the editor has seen the exact number (and again if it moved).
+        return render(request, "editor/bulk_confirm.html", {
+            "account": account, "c": c, "selection": selection, "action": action, "scope": scope,
+            "disposition": disposition, "reason": reason, "form": form, "dispositions": triage.DISPOSITIONS,
+            "changed_since": expected is not None and form.get("confirm") == "1",
+            "errors": {"count": N_("The number of comments changed since you looked (a colleague's change or a new "
+                                   "comment): check it again.")},
+            "back": request.url_for("editor_queue", slug=c["slug"]).path + "?" + urlencode(query),
+        }, status_code=409 if expected is not None and form.get("confirm") == "1" else 200)
+    if action in ("publish", "hide"):
+        done = commenting.moderate(db, c, selection.ids, action == "publish", account["display_name"])
+    else:
+        done = triage.decide(db, c, selection.ids, disposition, reason, account["display_name"])
     path = request.url_for("editor_queue", slug=c["slug"]).path
     return RedirectResponse(f"{path}?{urlencode({**query, 'done': f'{action}:{done}'})}", status_code=303)
+
+
+BULK_ACTIONS = ("publish", "hide", "decide")
 
 
 def comment_detail(request: Request):
@@ -250,9 +288,10 @@ def _comment_page(request: Request, account: dict, c: dict, errors: dict | None 
     block = block_store.get(db, c["id"], comment["block_id"]) if comment["block_id"] else None
     return render(request, "editor/comment.html", {
         "account": account, "c": c, "comment": comment, "block": block,
-        "errors": errors or {}, "values": values or {},
+        "errors": errors or {}, "values": values or {}, "saved": request.query_params.get("saved") == "1",
         "dispositions": triage.DISPOSITIONS, "statuses": STATUSES, "sources": SOURCES,
-        "events": audit_store.of_subject(db, c["id"], f"comment:{comment['id']}"),
+        "events": audit_wording.describe(db, c, audit_store.of_subject(db, c["id"], f"comment:{comment['id']}"),
+                                         request.scope["state"].get("locale", DEFAULT_LOCALE)),
         "group_size": group_store.size(db, c["id"], comment["group_id"]),
         "attachments": attachment_store.of_comment(db, comment["id"]),
         "further_blocks": attachment_store.further_blocks(db, comment["id"]),
@@ -273,7 +312,7 @@ def comment_decide(request: Request, account: dict, c: dict, form: dict):
     except triage.TriageError as error:
         return _comment_page(request, account, c, {error.field: error.message}, form, 422)
     path = request.url_for("editor_comment", slug=c["slug"], comment_id=comment["id"]).path
-    return RedirectResponse(path, status_code=303)
+    return RedirectResponse(path + "?saved=1", status_code=303)
 
 
 def audit_log(request: Request):
@@ -281,7 +320,10 @@ def audit_log(request: Request):
     account = require(request, "admin")
     c = _consultation(request)
     db = request.app.state.connections.get()
-    return render(request, "editor/audit.html", {"account": account, "c": c, "events": audit_store.of_consultation(db, c["id"], limit=1000)})
+    locale = request.scope["state"].get("locale", DEFAULT_LOCALE)
+    events = audit_store.of_consultation(db, c["id"], limit=1000)
+    return render(request, "editor/audit.html", {"account": account, "c": c,
+                                                 "lines": audit_wording.describe(db, c, events, locale)})
 
 
 routes = [
@@ -411,7 +453,8 @@ def change_window(request: Request, account: dict, c: dict, form: dict):
         return _dashboard_page(request, account, c, {"window": (N_("Not a date and time: use e.g. 2024-03-01 09:00."), {})}, form)
     except drafts.DraftError as error:
         return _dashboard_page(request, account, c, {"window": (error.message, error.params)}, form)
-    return RedirectResponse(request.url_for("editor_dashboard", slug=c["slug"]).path + "#window", status_code=303)
+    return RedirectResponse(request.url_for("editor_dashboard", slug=c["slug"]).path + "?saved=window#window",
+                            status_code=303)
 
 
 @form_action("admin")

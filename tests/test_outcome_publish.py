@@ -269,3 +269,27 @@ def test_the_public_page_reads_the_kept_counts_not_the_comments(client, db, c, m
     db.execute("update published_totals set n = 987654 where consultation_id = ? and key = 'participants'", [c["id"]])
     db.execute("update public_versions set comments = comments + 1 where consultation_id = ?", [c["id"]])
     assert page_counts(client)["numbers"][0][0] == 987654
+
+
+def test_a_forged_or_anonymous_post_publishes_nothing(client, db, c, made):
+    close_window(db, c)
+    assert client.post(CONFIRM, data={"department_names": "1"}, follow_redirects=False).status_code in (401, 403)
+    assert client.get(CONFIRM, follow_redirects=False).headers["location"].startswith("/editor/sign-in")
+    admin(client, db)
+    assert client.post(CONFIRM, data={"department_names": "1"}, follow_redirects=False).status_code == 403
+    other_site = client.post(CONFIRM, data={"csrf": csrf_of(client, CONFIRM)}, headers={"Origin": "https://evil.example"},
+                             follow_redirects=False)
+    assert other_site.status_code == 403
+    assert consultation_store.by_slug(db, SLUG)["outcome_published_at"] is None
+    assert db.execute("select count(*) from outcome_publications").fetchone()[0] == 0
+
+
+def test_an_overlong_override_reason_is_refused_with_the_form_kept(client, db, c, made):
+    admin(client, db)
+    response = publish(client, override_reason="理" * 2001)
+    assert response.status_code == 422
+    page = parse_html(response.text)
+    assert "2,000" in page.xpath("string(//p[@id='override-error'])") or "2000" in page.xpath(
+        "string(//p[@id='override-error'])")
+    assert len(page.xpath("string(//textarea[@name='override_reason'])")) == 2001
+    assert consultation_store.by_slug(db, SLUG)["outcome_published_at"] is None

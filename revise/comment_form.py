@@ -29,10 +29,11 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PHONE_RE = re.compile(r"^(?:\+?86[ -]?)?(?:1[3-9]\d{9}|0\d{2,3}[ \-—–]?\d{7,8}(?:[ \-—–]?\d{1,5})?)$")
 
 
-def validate(form: dict, block: dict | None) -> tuple[dict, dict]:
+def validate(form: dict, block: dict | None, *, department: bool = False) -> tuple[dict, dict]:
     """Clean the submitted fields; errors map a field name to a msgid shown next to it.
 
-    `block` is the block commented on (None for a remark on the whole draft).
+    `block` is the block commented on (None for a remark on the whole draft). A department's
+    reply (`department`) names its 经办人 and 联系电话 (issue #12): editors see them, the public never.
     """
     table_row = block is not None and block["kind"] == "table_row"
     values = {
@@ -60,6 +61,17 @@ def validate(form: dict, block: dict | None) -> tuple[dict, dict]:
         len(contact) <= CONTACT_MAX and (EMAIL_RE.match(contact) or PHONE_RE.match(contact))
     ):
         errors["contact"] = N_("Enter a phone number (e.g. 13800138000 or 0817-2223280) or an e-mail address, or leave it empty.")
+    if department:
+        values["officer_name"] = clean_name(form.get("officer_name"))
+        values["officer_phone"] = clean_name(form.get("officer_phone"))
+        if not values["officer_name"]:
+            errors["officer_name"] = N_("Name the officer handling this reply (经办人).")
+        elif len(values["officer_name"]) > NAME_MAX:
+            errors["officer_name"] = N_("The name is too long (at most 50 characters).")
+        if not values["officer_phone"]:
+            errors["officer_phone"] = N_("Give the officer's phone number (联系电话), e.g. 0817-2223280.")
+        elif len(values["officer_phone"]) > CONTACT_MAX or not PHONE_RE.match(values["officer_phone"]):
+            errors["officer_phone"] = N_("Enter a phone number, e.g. 0817-2223280 or 13800138000.")
     if not values["body"]:
         errors["body"] = N_("Write your comment.")
     elif len(values["body"]) > BODY_MAX:

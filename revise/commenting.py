@@ -13,7 +13,6 @@ from revise.i18n import N_
 from revise.store import attachments as attachment_store
 from revise.store import audit as audit_store
 from revise.store import comments as comment_store
-from revise.store import departments as department_store
 from revise.store import groups as group_store
 from revise.timeutil import to_text, utc_now
 from revise.window import NOT_YET_OPEN, OPEN, Window
@@ -82,6 +81,9 @@ def prepare(consultation: dict, block: dict | None, values: dict, *, form_token:
         "department_id": department["id"] if department else None,
         "name": department["name"] if department else values["name"],
         "contact": values["contact"] if department is None else "",
+        # A department's 经办人 and 联系电话: editors and their report only (issue #12).
+        "officer_name": values.get("officer_name") if department is not None else None,
+        "officer_phone": values.get("officer_phone") if department is not None else None,
         "body": values["body"],
         "suggestion": values["suggestion"],
         "quote": values["quote"] or None,
@@ -123,14 +125,14 @@ def _with_attachment(then: Callable[[Database, dict], None], attachment: Attachm
     return both
 
 
-def file_no_comment(db: Database, consultation: dict, department: dict, now: datetime | None = None) -> bool:
-    """A department replies 无修改意见 for the whole draft (inside the window)."""
-    now = now or utc_now()
-    require_open(consultation, now)
+def file_no_comment(db: Database, consultation: dict, department: dict, now: datetime | None = None,
+                    *, withdraw_comments: bool = False) -> bool:
+    """A department replies 无修改意见 for the whole draft (inside the window); refused after its
+    comments unless it confirmed they are withdrawn with it (revise.departments.file_no_changes)."""
+    from revise import departments
+
     _require_on_roster(department)
-    at = to_text(now)
-    audit = audit_store.event(f"department:{department['id']}", "department.no_comment", consultation["id"], at=at)
-    return department_store.file_no_comment(db, department["id"], at, audit)
+    return departments.file_no_changes(db, consultation, department, withdraw_comments=withdraw_comments, now=now)
 
 
 def moderate(db: Database, consultation: dict, comment_ids: list[int], publish: bool, actor: str) -> int:

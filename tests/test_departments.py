@@ -38,7 +38,8 @@ def test_a_department_reads_the_draft_and_its_comment_is_tagged_with_its_name(cl
     block = next(b for b in block_store.of_consultation(db, c["id"]) if b["text"].startswith("坚持创新驱动"))
     action, hidden = _form(client, f"{link}/b/{block['id']}")
     response = client.post(action, data={**hidden, "kind": "edit", "suggestion": block["text"] + "补充。",
-                                         "body": "建议补充", "action": "submit"}, follow_redirects=False)
+                                         "body": "建议补充", "action": "submit", "officer_name": "王晓红",
+                                         "officer_phone": "0817-2801234"}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith(link)
     stored = next(db.table("comments").rows)
     assert stored["source"] == "department" and stored["name"] == "市发展改革委"
@@ -67,7 +68,7 @@ def test_a_department_files_no_changes_and_the_roster_shows_who_replied(client, 
     response = client.post(form.get("action"), data={"csrf": csrf}, follow_redirects=False)
     assert response.status_code == 303
     page = parse_html(client.get(link).text)
-    assert "无修改意见" in page.xpath("string(//p[@class='filed'])")
+    assert "无修改意见" in page.xpath("string(//p[contains(@class,'reply-state')])")
     c = consultation_store.by_slug(db, "nanchong-2022")
     status = {row["name"]: row["status"] for row in departments.status(db, c)}
     assert status == {"市发展改革委": "not_replied", "顺庆区人民政府": "no_changes"}

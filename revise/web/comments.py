@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from revise import anchoring, attachments, comment_form, commenting, revising, table_cards
+from revise import anchoring, attachments, comment_form, commenting, departments, revising, table_cards
 from revise import versions
 from revise.i18n import N_
 from revise.offload import Limited
@@ -72,6 +72,7 @@ def audience_of(request: Request) -> Audience:
             raise HTTPException(404)
         consultation = consultation_store.by_id(db, department["consultation_id"])
         department["left_out"] = not versions.on_roster(db, consultation, department)  # issue #12
+        department.update(departments.reply_of(db, department))  # status and comments, as on the roster
         return Audience(consultation, department, token)
     found = consultation_store.by_slug(db, request.path_params["slug"])
     if found is None:
@@ -208,7 +209,7 @@ async def submit_comment(request: Request):
     problem = _check_post(request, fields)
     if problem:
         return problem
-    values, errors = comment_form.validate(fields, block)
+    values, errors = comment_form.validate(fields, block, department=audience.department is not None)
     attachment = None
     if file is not None and audience.consultation["public_attachments"]:  # else a posted file is ignored
         # Hashing a file of megabytes would hold up the event loop: a worker thread does it.
@@ -306,7 +307,8 @@ def receipt(request: Request):
                              request.path_params["code"])
     consultation = consultation_store.by_id(db, comment["consultation_id"])
     block = versions.comment_block(db, comment)  # the text it was written on, as published (issue #12)
-    comment.pop("contact", None)
+    for private in ("contact", "officer_name", "officer_phone"):  # never on a receipt (issue #12)
+        comment.pop(private, None)
     change = None
     if block is not None and comment["kind"] in ("edit", "delete", "insert"):
         written_on = block["text"] if comment["block_rev"] is None else revising.text_at_revision(db, block, comment["block_rev"])
@@ -344,7 +346,8 @@ def _no_comment(request: Request, form: dict):
         return problem
     db = request.app.state.connections.get()
     try:
-        commenting.file_no_comment(db, audience.consultation, audience.department)
+        commenting.file_no_comment(db, audience.consultation, audience.department,
+                                   withdraw_comments=form.get("withdraw") == "1")
     except commenting.Refused as refused:
         return refuse(request, refused.status, refused.message)
     return RedirectResponse(audience.url(request, "page") + "?filed=1", status_code=303)

@@ -1,5 +1,6 @@
-"""Reach beyond the screen: a QR code of the consultation's page, a printable A4 notice, and the
-administrators' page that edits the notice and how to comment (issue #12)."""
+"""Reach beyond the screen: a QR code of the consultation's page, a printable A4 notice, the
+administrators' page that edits the notice and how to comment, and a department's own comments
+(read, correct, withdraw) behind its private link (issue #12)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from revise import comment_form, commenting, departments, versions
 from revise import notice as notice_rules
+from revise.i18n import N_
 from revise.store import consultations as consultation_store
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, audience_of, render
+from revise.web.comments import _check_post, _run_sync, audience_of, refuse, render
 
 
 def absolute_url(request: Request, name: str, **params: object) -> str:
@@ -98,7 +101,99 @@ def _save_notice(request: Request, form: dict):
     return RedirectResponse(request.url_for("editor_dashboard", slug=c["slug"]).path + "#notice", status_code=303)
 
 
+# --- a department's own comments (/d/{token}/mine/{id}) ---------------------------------------
+
+def _department(request: Request):
+    audience = audience_of(request)
+    if audience.department is None:
+        raise HTTPException(404)
+    return audience
+
+
+def _own_page(request: Request, audience, comment: dict, reason: str | None, values: dict | None = None,
+              errors: dict | None = None, status: int = 200):
+    db = request.app.state.connections.get()
+    block = versions.comment_block(db, comment)
+    token, cid = audience.token, comment["id"]
+    return render(request, "department_comment.html", {
+        "c": audience.consultation, "audience": audience, "department": audience.department, "comment": comment,
+        "block": block, "written_on": (block or {}).get("text", "").replace("\t", " | "), "changeable": reason is None,
+        "reason": reason,
+        "values": values or comment, "errors": errors or {}, "kinds": comment_form.KINDS,
+        "saved": request.query_params.get("saved") == "1",
+        "action": request.url_for("dept_own_comment_save", token=token, comment_id=cid).path,
+        "withdraw_action": request.url_for("dept_own_comment_withdraw", token=token, comment_id=cid).path,
+        "back": request.url_for("department", token=token).path,
+    }, status_code=status)
+
+
+def own_comment(request: Request):
+    """GET /d/{token}/mine/{id}: one of the department's comments, with the forms to correct or withdraw it."""
+    audience = _department(request)
+    db = request.app.state.connections.get()
+    try:
+        comment, reason = departments.own_comment(db, audience.consultation, audience.department,
+                                                  request.path_params["comment_id"])
+    except commenting.Refused as refused:
+        return refuse(request, refused.status, refused.message)
+    return _own_page(request, audience, comment, reason)
+
+
+async def save_own_comment(request: Request):
+    """POST /d/{token}/mine/{id}: the department's corrections (CSRF; validated like a new comment; audited)."""
+    form = await request.form()
+    return await _run_sync(request, _save_own, request, {k: v for k, v in form.items() if isinstance(v, str)})
+
+
+def _save_own(request: Request, form: dict):
+    audience = _department(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    db = request.app.state.connections.get()
+    c, department = audience.consultation, audience.department
+    try:
+        comment, reason = departments.own_comment(db, c, department, request.path_params["comment_id"])
+        block = versions.comment_block(db, comment)
+        values, errors = comment_form.validate(form, block, department=True)
+        if errors and reason is None:
+            return _own_page(request, audience, comment, reason, dict(comment, **values), errors, 422)
+        departments.correct(db, c, department, comment["id"], values, block)
+    except commenting.Refused as refused:
+        return refuse(request, refused.status, refused.message)
+    path = request.url_for("dept_own_comment", token=audience.token, comment_id=comment["id"]).path
+    return RedirectResponse(path + "?saved=1", status_code=303)
+
+
+async def withdraw_own_comment(request: Request):
+    """POST /d/{token}/mine/{id}/withdraw: the department withdraws its comment (after ticking the confirmation)."""
+    form = await request.form()
+    return await _run_sync(request, _withdraw_own, request, {k: v for k, v in form.items() if isinstance(v, str)})
+
+
+def _withdraw_own(request: Request, form: dict):
+    audience = _department(request)
+    problem = _check_post(request, form)
+    if problem:
+        return problem
+    db = request.app.state.connections.get()
+    c, department = audience.consultation, audience.department
+    try:
+        comment, reason = departments.own_comment(db, c, department, request.path_params["comment_id"])
+        if reason is None and form.get("confirm") != "1":
+            return _own_page(request, audience, comment, reason, errors={
+                "confirm": N_("Tick the box to confirm that the comment is withdrawn.")}, status=422)
+        departments.withdraw(db, c, department, comment["id"])
+    except commenting.Refused as refused:
+        return refuse(request, refused.status, refused.message)
+    return RedirectResponse(request.url_for("department", token=audience.token).path + "?withdrawn=1", status_code=303)
+
+
 routes = [
+    Route("/d/{token}/mine/{comment_id:int}", own_comment, name="dept_own_comment"),
+    Route("/d/{token}/mine/{comment_id:int}", save_own_comment, methods=["POST"], name="dept_own_comment_save"),
+    Route("/d/{token}/mine/{comment_id:int}/withdraw", withdraw_own_comment, methods=["POST"],
+          name="dept_own_comment_withdraw"),
     Route("/c/{slug}/qr.svg", qr, name="consultation_qr"),
     Route("/c/{slug}/notice", notice, name="consultation_notice"),
     Route("/editor/c/{slug}/notice", edit_notice, name="editor_notice"),

@@ -112,8 +112,9 @@ def overview(db: Database, consultation: dict, locale: str, queue_url: str,
     nobody = {"id": None, "name": _("Nobody (not assigned)"), "total": totals.get("", 0),
               "decided": decided.get("", 0), "href": f"{queue_url}?assignee=none"}
     section_decided = queue_store.section_counts(db, cid, "block_decided")
-    top = [h for h in queue_store.headings(db, cid) if h["level"] == min(
-        (x["level"] for x in queue_store.headings(db, cid)), default=1)]
+    headings = queue_store.headings(db, cid)
+    highest = min((h["level"] for h in headings), default=1)
+    top = [h for h in headings if h["level"] == highest]
     section_bars = [charts.Bar(h["text"], sections_total.get(h["id"], 0), section_decided.get(h["id"], 0),
                                _("%(section)s: %(total)s comments, %(decided)s decided", section=h["text"],
                                  total=sections_total.get(h["id"], 0), decided=section_decided.get(h["id"], 0)),

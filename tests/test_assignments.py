@@ -158,9 +158,10 @@ def test_the_overview_shows_progress_per_editor_and_per_section(client, db, c, d
     assert "李编辑" in row.xpath("string(.//option[1])")  # inherited from the section above
 
 
-def test_the_kept_counts_match_a_count_of_the_comments(client, db, c, draft):
+def test_the_kept_counts_match_a_count_of_the_comments(client, db, c, draft, monkeypatch):
     """Whatever path changes comments (arrive, decide, move, reassign, delete), the counts the
     overview reads equal a count over the comments themselves."""
+    monkeypatch.setattr("revise.store.assignments.CHUNK", 2)  # a section handed over in several transactions
     li = accounts.create_account(db, "lisi", "李编辑", "editor", "correct horse battery", "test")
     from revise import assignments
 

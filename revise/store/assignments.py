@@ -73,17 +73,56 @@ def _json(value: dict) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+CHUNK = 1_000  # comments handed over per transaction when a section changes hands
+
+
 def set_section(db: Database, cid: int, heading_id: int, account_id: int | None, audit: dict,
                 at: str, by: str) -> int | None:
     """Assign a section to an account (None: take its own assignment away, so it follows the
     section above); the comments under it follow unless assigned singly. Returns how many
     comments changed hands (None: the section already had that assignee, nothing recorded).
-    One transaction with its audit event."""
+
+    A section can hold 200,000 comments at 1,000,000, and rewriting them took 12 s in one
+    transaction, during which no comment could be stored (the writer gives up after 8 s). So the
+    comments already there are handed over first, CHUNK per transaction (a comment arriving
+    meanwhile waits for one chunk at most); then one transaction records the assignment, hands
+    over the comments that arrived meanwhile (the trigger gave them the old assignee) and writes
+    the audit event. Until then the page still shows the old assignee; a save interrupted
+    between the two is completed by saving again.
+    """
+    row = db.execute("select account_id from section_assignments where block_id = ?", [heading_id]).fetchone()
+    if (row[0] if row else None) == account_id:
+        return None
+    assigned = section_map(db, cid)
+    if account_id is None:
+        assigned.pop(heading_id, None)
+    else:
+        assigned[heading_id] = account_id
+    under = db.execute(
+        "select b.id, b.outline from blocks b where b.consultation_id = ? and "
+        "(b.id = ? or exists (select 1 from json_each(b.outline) where value = ?))",
+        [cid, heading_id, heading_id]).fetchall()
+    by_account: dict[int | None, list[int]] = {}
+    for block_id, outline in under:
+        who, _ = nearest(block_id, json.loads(outline or "[]"), assigned)
+        by_account.setdefault(who, []).append(block_id)
+    last = db.execute("select coalesce(max(id), 0) from comments").fetchone()[0]
+    changed = 0
+    for who, blocks in by_account.items():
+        for start in range(0, len(blocks), 500):
+            part = blocks[start:start + 500]
+            ids = [r[0] for r in db.execute(
+                f"select id from comments where consultation_id = ? and block_id in ({','.join('?' for _ in part)}) "
+                "and assigned_singly = 0 and assigned_to is not ? and id <= ?", [cid, *part, who, last]).fetchall()]
+            for first_id in range(0, len(ids), CHUNK):
+                chunk = ids[first_id:first_id + CHUNK]
+                with writing(db):
+                    changed += db.execute(
+                        f"update comments set assigned_to = ? where id in ({','.join('?' for _ in chunk)}) "
+                        "and assigned_singly = 0 and assigned_to is not ?", [who, *chunk, who]).rowcount
     with writing(db):
         row = db.execute("select account_id from section_assignments where block_id = ?", [heading_id]).fetchone()
         before = row[0] if row else None
-        if before == account_id:
-            return None
         if account_id is None:
             db.execute("delete from section_assignments where block_id = ?", [heading_id])
         else:
@@ -91,23 +130,13 @@ def set_section(db: Database, cid: int, heading_id: int, account_id: int | None,
                        "assigned_at) values (?, ?, ?, ?, ?) on conflict (block_id) do update set "
                        "account_id = excluded.account_id, assigned_by = excluded.assigned_by, "
                        "assigned_at = excluded.assigned_at", [heading_id, cid, account_id, by, at])
-        assigned = section_map(db, cid)
-        under = db.execute(
-            "select b.id, b.outline from blocks b where b.consultation_id = ? and "
-            "(b.id = ? or exists (select 1 from json_each(b.outline) where value = ?))",
-            [cid, heading_id, heading_id]).fetchall()
-        by_account: dict[int | None, list[int]] = {}
-        for block_id, outline in under:
-            who, _ = nearest(block_id, json.loads(outline or "[]"), assigned)
-            by_account.setdefault(who, []).append(block_id)
-        changed = 0
         for who, blocks in by_account.items():
             for start in range(0, len(blocks), 500):
                 part = blocks[start:start + 500]
                 changed += db.execute(
                     f"update comments set assigned_to = ? where consultation_id = ? and block_id in "
-                    f"({','.join('?' for _ in part)}) and assigned_singly = 0 and assigned_to is not ?",
-                    [who, cid, *part, who]).rowcount
+                    f"({','.join('?' for _ in part)}) and id > ? and assigned_singly = 0 and assigned_to is not ?",
+                    [who, cid, *part, last, who]).rowcount
         who_is = names(db)
         insert(db, "audit", dict(audit, subject=f"block:{heading_id}",
                                  before=_json({"assignee": who_is.get(before), "account_id": before}),

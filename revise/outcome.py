@@ -217,6 +217,18 @@ def texts(db: Database, consultation: dict, publication: dict | None = None) -> 
     return rows
 
 
+def published_blocks(db: Database, publication: dict | None) -> list[dict] | None:
+    """The blocks of the version frozen with the outcome, as the plan's exporter takes them
+    (docx_export.export_docx), or None when the publication froze no version."""
+    versions = versions_module()
+    if versions is None or not publication or not publication.get("version_id"):
+        return None
+    blocks = versions.version_blocks(db, publication["version_id"], include_deleted=True)
+    for block in blocks:
+        block.update(deleted=bool(block["deleted"]), author=None, date=None)
+    return blocks
+
+
 def _commented_version(db: Database, consultation: dict, publication: dict | None) -> int | None:
     """The version the comments were written on (recorded with the publication; else the current
     round's), or None without versions."""

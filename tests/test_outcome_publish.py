@@ -11,6 +11,7 @@ from conftest import parse_html
 from test_editor import _comment, csrf_of, sign_in
 
 from revise import commenting, departments, drafts, outcome, revising, triage
+from revise.docx_import import import_docx
 from revise.store import blocks as block_store
 from revise.store import consultations as consultation_store
 from revise.store import counts as count_store
@@ -201,6 +202,12 @@ def test_the_published_outcome_keeps_the_text_published_while_editors_go_on(clie
     page = parse_html(client.get(f"/c/{SLUG}/outcome").text)
     assert page.xpath("string(//table[@class='comparison']//td[@class='new']//ins)") == "3"
     assert "2400多年" not in page.text_content()
+    # the public's Word copy of the plan is the text published too, not the editors' later one
+    plan = [b.text for b in import_docx(client.get(f"/c/{SLUG}/outcome/plan.docx").content).blocks]
+    assert any("有2300多年的建城史" in t for t in plan) and not any("2400多年" in t for t in plan)
+    # and the editors' own download has their latest text
+    editor_plan = [b.text for b in import_docx(client.get(f"/editor/c/{SLUG}/export/plan.docx").content).blocks]
+    assert any("有2400多年的建城史" in t for t in editor_plan)
 
 
 def test_editors_download_the_table_of_changes_any_time_and_the_public_only_once_published(client, db, c, made):

@@ -14,20 +14,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from revise import comparison_table, outcome, report
-from revise.exporting import KINDS
+from revise import comparison_table, docx_export, exporting, outcome, report
 from revise.i18n import DEFAULT_LOCALE
 from revise.store import consultations as consultation_store
 from revise.store import reading
 from revise.timeutil import utc_now_text
 from revise.web.auth import require
-from revise.web.comments import render
+from revise.web.comments import refuse, render
 from revise.web.downloads import download
 from revise.web.editor import _consultation, form_action
 from revise.window import STATE_NAMES
 
 PUBLIC_FILES = ("plan.docx", "report.docx", "report.xlsx", "report.csv", "comparison.docx")
-DOCX = KINDS["report.docx"][1]
+DOCX = exporting.KINDS["report.docx"][1]
 
 
 def _text(form: dict, name: str) -> str:
@@ -112,11 +111,30 @@ def public_page(request: Request, c: dict):
 
 
 def public_file(request: Request, c: dict, name: str):
-    """A download of the published outcome: the 修改对照表, the plan, or the report."""
+    """A download of the published outcome: the 修改对照表, the plan as published, or the report."""
+    db = request.app.state.connections.get()
+    publication = outcome.current(db, c)
     if name == "comparison.docx":
-        db = request.app.state.connections.get()
-        return _comparison_file(request, c, outcome.current(db, c))
+        return _comparison_file(request, c, publication)
+    if name == "plan.docx":
+        # The text frozen with the outcome, not what editors have revised since (issue #12).
+        with reading(db):
+            blocks = outcome.published_blocks(db, publication)
+            original = consultation_store.original_document(db, c["id"]) if blocks is not None else None
+        if blocks is not None and original is not None:
+            try:
+                data = docx_export.export_docx(original["data"], blocks)
+            except docx_export.ExportError as error:
+                return refuse(request, 409, error.message)
+            return _attachment(data, exporting.file_name(c, name))
     return download(request, c, name, allowed=PUBLIC_FILES, public_only=True)
+
+
+def _attachment(data: bytes, filename: str) -> Response:
+    return Response(data, media_type=DOCX, headers={
+        "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "no-store",
+    })
 
 
 def _comparison_file(request: Request, c: dict, publication: dict | None) -> Response:
@@ -128,11 +146,7 @@ def _comparison_file(request: Request, c: dict, publication: dict | None) -> Res
         original = consultation_store.original_document(db, c["id"])
     data = comparison_table.comparison_docx(c, rows, publication["published_at"] if publication else utc_now_text(),
                                             locale, original["data"] if original else None)
-    filename = f"{c['slug']}-comparison.docx"
-    return Response(data, media_type=DOCX, headers={
-        "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
-        "Cache-Control": "no-store",
-    })
+    return _attachment(data, exporting.file_name(c, "comparison.docx"))
 
 
 routes = [

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sqlite3
 import statistics
@@ -51,10 +52,13 @@ def pct(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def describe(name: str, samples: list[float]) -> str:
+def describe(name: str, samples: list[float], cpu: list[float] | None = None) -> str:
     ms = [s * 1000 for s in samples]
-    return (f"{name:<46} n={len(ms):<4} p50 {statistics.median(ms):6.1f} ms  p95 {pct(ms, 95):6.1f} ms  "
+    line = (f"{name:<50} n={len(ms):<4} p50 {statistics.median(ms):6.1f} ms  p95 {pct(ms, 95):6.1f} ms  "
             f"max {max(ms):6.1f} ms")
+    if cpu:
+        line += f"  | CPU p50 {statistics.median(cpu) * 1000:5.1f} ms p95 {pct(cpu, 95) * 1000:5.1f} ms"
+    return line
 
 
 def sign_in(client: TestClient, username: str, password: str) -> str:
@@ -67,26 +71,28 @@ def sign_in(client: TestClient, username: str, password: str) -> str:
 
 
 def walk(client: TestClient, slug: str, csrf: str, query: str, template_id: int, decisions: int,
-         warmup: int) -> tuple[list[float], list[float], int]:
-    """Decide `decisions` comments one after the other in a filter; (decision+next times, skip times, decided)."""
+         warmup: int) -> tuple[list[float], list[float], list[float], int]:
+    """Decide `decisions` comments one after the other in a filter:
+    (decision+next times, their CPU times in this process, skip times, decided)."""
     hx = {"HX-Request": "true"}
     first = client.get(f"/editor/c/{slug}/triage?{query}", headers=hx)
     found = COMMENT.search(first.text)
     if not found:
         raise SystemExit(f"no comment in the filter {query!r}")
     current = int(found.group(1))
-    timed, skips, decided = [], [], 0
+    timed, cpu, skips, decided = [], [], [], 0
     for n in range(decisions + warmup):
         form = {"csrf": csrf, "query": query, "disposition": "rejected", "template": str(template_id),
                 "action": "decide"}
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.post(f"/editor/c/{slug}/triage/{current}", data=form, headers=hx)
-        elapsed = time.perf_counter() - start
+        elapsed, used = time.perf_counter() - start, time.process_time() - start_cpu
         if response.status_code != 200:
             raise SystemExit(f"decision on #{current}: {response.status_code} {response.text[:300]}")
         decided += 1
         if n >= warmup:
             timed.append(elapsed)
+            cpu.append(used)
         found = COMMENT.search(response.text)
         if not found:
             break
@@ -99,18 +105,18 @@ def walk(client: TestClient, slug: str, csrf: str, query: str, template_id: int,
             if not found:
                 break
             current = int(found.group(1))
-    return timed, skips, decided
+    return timed, cpu, skips, decided
 
 
-def floor(db_path: Path, cid: int, runs: int) -> list[float]:
+def floor(db_path: Path, cid: int, runs: int) -> tuple[list[float], list[float]]:
     """A bare keyset select of the next pending comment + one committed update, same file and pragmas."""
     conn = sqlite3.connect(db_path, isolation_level=None)
     conn.execute("pragma journal_mode=wal")
     conn.execute("pragma synchronous=full")
     current = conn.execute("select max(id) from comments where consultation_id = ?", [cid]).fetchone()[0] + 1
-    samples = []
+    samples, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         conn.execute("begin immediate")
         row = conn.execute("select id from comments where consultation_id = ? and disposition = 'pending' "
                            "and id < ? order by id desc limit 1", [cid, current]).fetchone()
@@ -122,8 +128,9 @@ def floor(db_path: Path, cid: int, runs: int) -> list[float]:
                      "decided_at = '2024-01-01T00:00:00Z' where id = ?", [current])
         conn.execute("commit")
         samples.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     conn.close()
-    return samples
+    return samples, cpu
 
 
 def main() -> None:
@@ -154,15 +161,18 @@ def main() -> None:
             ("one section, in the draft's order", f"disposition=pending&sort=block&section={section}"),
             ("the busiest paragraph", f"disposition=pending&block={busiest_block}"),
         ]
-        everything = []
+        everything, everything_cpu = [], []
         for name, query in filters:
-            timed, skips, decided = walk(client, info["slug"], csrf, query, template_id, args.decisions, args.warmup)
+            timed, cpu, skips, decided = walk(client, info["slug"], csrf, query, template_id, args.decisions,
+                                              args.warmup)
             everything += timed
-            print(describe(f"decide + next: {name}", timed))
+            everything_cpu += cpu
+            print(describe(f"decide + next: {name}", timed, cpu))
             if skips:
                 print(describe(f"skip (j) to the next: {name}", skips))
-        print(describe("decide + next: all filters", everything))
-        print(describe("floor: bare keyset select + update + commit", floor(settings.db_path, c["id"], 300)))
+        print(describe("decide + next: all filters", everything, everything_cpu))
+        print(describe("floor: bare keyset select + update + commit", *floor(settings.db_path, c["id"], 300)))
+        print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
         db.close()
 
 

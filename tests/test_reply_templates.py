@@ -51,11 +51,13 @@ def test_an_editor_adds_edits_and_deletes_a_reply_each_audited(client, db, c):
     assert response.status_code == 303
     assert listed(client)["不予采纳"] == ["已有规定 不予采纳,{章节}已有明确规定。"]
     template = reply_templates.of_consultation(db, c["id"])["rejected"][0]
-    edit = f"{PAGE}/{template['id']}"
-    assert client.get(edit).status_code == 200
-    client.post(edit, data={"csrf": csrf_of(client, edit), "disposition": "partly", "body": "部分采纳,{章节}已调整。"})
+    edit = f"{PAGE}?edit={template['id']}"
+    form = parse_html(client.get(edit).text).xpath("//form[@class='reply-form']")[0]
+    assert form.xpath("string(.//textarea[@name='body'])") == "不予采纳,{章节}已有明确规定。"
+    client.post(PAGE, data={"csrf": csrf_of(client, edit), "id": str(template["id"]), "disposition": "partly",
+                            "body": "部分采纳,{章节}已调整。"})
     assert listed(client)["部分采纳"] == ["部分采纳,{章节}已调整。"] and listed(client)["不予采纳"] == []
-    client.post(edit, data={"csrf": csrf_of(client, edit), "action": "delete"})
+    client.post(PAGE, data={"csrf": csrf_of(client, edit), "id": str(template["id"]), "action": "delete"})
     assert reply_templates.of_consultation(db, c["id"])["partly"] == []
     events = db.execute("select action, subject, before, after from audit where subject = ? order by id",
                         [f"reply_template:{template['id']}"]).fetchall()
@@ -94,5 +96,6 @@ def test_replies_are_kept_per_consultation_and_for_editors_only(client, db, c):
     response = client.get(PAGE, follow_redirects=False)
     assert response.status_code in (303, 401, 403)
     sign_in(client, db)
-    assert client.get(f"/editor/c/{SLUG}/replies/999", follow_redirects=False).status_code == 404
+    assert client.get(f"/editor/c/{SLUG}/replies?edit=999", follow_redirects=False).status_code == 404
+    assert client.post(PAGE, data={"csrf": csrf_of(client, PAGE), "id": "999", "action": "delete"}).status_code == 404
     assert client.get("/editor/c/no-such/replies", follow_redirects=False).status_code == 404

@@ -85,9 +85,8 @@ def start(request: Request):
     if found is None:
         return _panel(request, account, c, None, kept, came_from=after or before, at_start=bool(before),
                       done=request.query_params.get("done", ""))
-    if _fragment(request):
-        return _panel(request, account, c, found, kept, came_from=came_from)
-    return RedirectResponse(_url(request, c, found, kept, **{"from": came_from}), status_code=303)
+    # shown here (no redirect: one request); htmx is given the comment's own address to push
+    return _panel(request, account, c, found, kept, came_from=came_from, done=request.query_params.get("done", ""))
 
 
 def show(request: Request):
@@ -207,9 +206,17 @@ routes = [
 # 常用答复: the reply templates (editors keep them; every change audited).
 
 def replies(request: Request):
-    """The consultation's reply templates by disposition, a form to add one."""
+    """The consultation's reply templates by disposition, a form to add one (?edit=N: to edit N)."""
     account = require(request)
-    return _replies_page(request, account, _consultation(request))
+    c = _consultation(request)
+    raw = request.query_params.get("edit", "")
+    if raw:
+        db = request.app.state.connections.get()
+        found = template_store.get(db, c["id"], int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        if found is None:
+            raise HTTPException(404)
+        return _replies_page(request, account, c, editing=found, values=found)
+    return _replies_page(request, account, c)
 
 
 def _replies_page(request: Request, account: dict, c: dict, errors: dict | None = None, values: dict | None = None,
@@ -228,8 +235,12 @@ def _replies_url(request: Request, c: dict, done: str = "") -> str:
 
 @form_action()
 def replies_add(request: Request, account: dict, c: dict, form: dict):
-    """Add a template (or, with defaults=1, the suggested ones when there are none)."""
+    """Add a template (with defaults=1, the suggested ones when there are none); with id=N, save
+    or (action=delete) delete template N."""
     db = request.app.state.connections.get()
+    raw = form.get("id")
+    if isinstance(raw, str) and raw:
+        return _reply_change(request, account, c, form, int(raw) if raw.isdigit() and len(raw) < 12 else 0)
     if form.get("defaults") == "1":
         n = reply_templates.add_defaults(db, c, account["display_name"], _locale(request))
         return RedirectResponse(_replies_url(request, c, f"added:{n}"), status_code=303)
@@ -240,22 +251,8 @@ def replies_add(request: Request, account: dict, c: dict, form: dict):
     return RedirectResponse(_replies_url(request, c, "added:1"), status_code=303)
 
 
-def reply_edit(request: Request):
-    """One template's edit form."""
-    account = require(request)
-    c = _consultation(request)
+def _reply_change(request: Request, account: dict, c: dict, form: dict, template_id: int):
     db = request.app.state.connections.get()
-    found = template_store.get(db, c["id"], request.path_params["template_id"])
-    if found is None:
-        raise HTTPException(404)
-    return _replies_page(request, account, c, editing=found, values=found)
-
-
-@form_action()
-def reply_change(request: Request, account: dict, c: dict, form: dict):
-    """Save or delete a template."""
-    db = request.app.state.connections.get()
-    template_id = request.path_params["template_id"]
     found = template_store.get(db, c["id"], template_id)
     if found is None:
         raise HTTPException(404)
@@ -272,6 +269,4 @@ def reply_change(request: Request, account: dict, c: dict, form: dict):
 routes += [
     Route("/editor/c/{slug}/replies", replies, name="editor_replies"),
     Route("/editor/c/{slug}/replies", replies_add, methods=["POST"], name="editor_replies_add"),
-    Route("/editor/c/{slug}/replies/{template_id:int}", reply_edit, name="editor_reply"),
-    Route("/editor/c/{slug}/replies/{template_id:int}", reply_change, methods=["POST"], name="editor_reply_change"),
 ]

@@ -114,7 +114,7 @@ def _panel(request: Request, account: dict, c: dict, comment_id: int | None, kep
         "query": urlencode(kept), "came_from": came_from, "done": _done(done), "at_start": at_start,
         "errors": errors or {}, "values": values or {},
         "dispositions": triage.DISPOSITIONS, "keys": DISPOSITION_KEYS, "links": _links(request, c),
-        "labels": _row_labels(_locale(request)),
+        "labels": _labels(_locale(request)),
         "when": _when(_locale(request), item.comment["created_at"]) if item else "", "statuses": STATUSES, "sources": SOURCES,
         "queue_url": _links(request, c)["queue"] + ("?" + urlencode(kept) if kept else ""),
         "skip_url": _url(request, c, None, kept, after=comment_id) if comment_id else None,
@@ -134,6 +134,14 @@ def _panel(request: Request, account: dict, c: dict, comment_id: int | None, kep
 
 
 _WHEN: dict[tuple[str, str], str] = {}
+_LABELS: dict[str, dict] = {}
+
+
+def _labels(locale: str) -> dict:
+    """Kind, status, decision and channel names, translated once per language (not per panel)."""
+    if locale not in _LABELS:
+        _LABELS[locale] = _row_labels(locale)
+    return _LABELS[locale]
 
 
 def _when(locale: str, instant: str) -> str:

@@ -194,3 +194,19 @@ def test_a_migrated_database_freezes_the_imported_text_as_round_1(tmp_path):
     assert db.execute("select round_id, version_id from comments").fetchone() == (c["round_id"], c["version_id"])
     assert db.execute("select round_id, block_id, n from round_counts").fetchall() == [(c["round_id"], 1, 1)]
     assert isinstance(db, Database) and re.match(r"\d{4}-", versions.rounds(db, c)[0]["opens_at"])
+
+
+def test_the_round_counts_kept_by_triggers_match_a_count_of_the_comments(db, c, para):
+    from revise import commenting
+    from revise.store import versions as version_store
+
+    made = [_comment(db, c, para if i % 3 else None, f"意见{i}") for i in range(7)]
+    commenting.moderate(db, c, [m["id"] for m in made[:5]], True, "审核员")
+    commenting.moderate(db, c, [made[1]["id"]], False, "审核员")
+    db.execute("update comments set block_id = null where id = ?", [made[2]["id"]])
+    c = consultation_store.by_id(db, c["id"])
+    scanned = {}
+    for block_id, n in db.execute("select block_id, count(*) from comments where round_id = ? and source = 'public' "
+                                  "and status = 'published' group by block_id", [c["round_id"]]):
+        scanned[block_id] = n
+    assert version_store.round_counts(db, c["round_id"]) == scanned and sum(scanned.values()) == 4

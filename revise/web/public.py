@@ -1,8 +1,9 @@
 """Public pages: the list of consultations, a consultation's draft, and the department view of it.
 
-The draft page is the one page a crowd reads (issue #11). It is the same for every member of
-the public until a revision, a change in the published comments, the consultation's settings
-or the window changes it, so it is rendered, gzipped and hashed once per such version and
+The draft page is the one page a crowd reads (issue #11). It shows the published version of
+the text (issue #12, revise/versions.py), never the blocks the editors are revising, and is the
+same for every member of the public until a new version is published, the published comments
+of the current round, the consultation's settings or the window change it, so it is rendered, gzipped and hashed once per such version and
 language (`PublicPage`), and a view costs two small indexed reads: the consultation and its
 version serials (revise/store/counts.py). Nothing personal is in it: its forms are on the
 block pages, so it sets no session cookie and a shared cache may keep it (`public, no-cache`

@@ -171,3 +171,30 @@ def test_an_administrator_opens_round_2_and_publishes_a_version_through_the_page
     actions = [r[0] for r in db.execute("select action from audit where action in ('version.publish', 'round.open')")]
     assert actions == ["version.publish", "round.open"]
     assert "第二次征求意见" in client.get(rounds_page).text
+
+
+def test_in_a_browser_the_public_reads_the_published_sentence_until_round_2_opens(live_server, chromium):
+    from revise.settings import Settings
+    from revise.store import connect
+
+    page = chromium.new_page(locale="zh-CN")
+    page.goto(live_server.url + f"/c/{SLUG}")
+    db = connect(Settings(data_dir=live_server.data_dir).db_path)
+    try:
+        c = consultation_store.by_slug(db, SLUG)
+        para = next(b for b in block_store.of_consultation(db, c["id"]) if b["text"].startswith("南充历史底蕴深厚"))
+        revising.edit_block(db, c, para["id"], para["text"].replace(OLD, NEW), base_number=0, author=EDITOR)
+        page.reload()
+        shown = page.locator(f"#b-{para['id']} .text")
+        assert OLD in shown.inner_text() and NEW not in shown.inner_text()
+        _close_window(db, c)
+        now = utc_now()
+        versions.open_round(db, c["id"], opens_at=now - timedelta(minutes=1), closes_at=now + timedelta(days=7),
+                            actor="管理员")
+    finally:
+        db.close()
+    page.reload()
+    assert NEW in page.locator(f"#b-{para['id']} .text").inner_text()
+    page.get_by_role("link", name="往轮征求意见及其意见").click()
+    assert page.locator("ol.rounds li").all_inner_texts()[0].startswith("第一次征求意见")
+    page.close()

@@ -94,6 +94,8 @@ def test_the_queue_and_the_report_filter_by_round_and_say_which_round(client, db
     assert "第一轮:建城史有误" in earlier and "第二轮:同意修改" not in earlier
     every = client.get(queue + "?round=all").text
     assert "第一轮:建城史有误" in every and "第二轮:同意修改" in every
+    tags = parse_html(every).xpath("//ol[@id='queue-list']//span[@class='round']/text()")
+    assert sorted(set(tags)) == ["第一次征求意见", "第二次征求意见"]
 
     def report(query=""):
         data = client.get(f"/editor/c/{SLUG}/export/report.docx{query}").content

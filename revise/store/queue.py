@@ -279,7 +279,7 @@ def rows(db: Database, cid: int, ids: list[int], grouped: bool = True) -> list[d
     found = db.query(
         "select c.id, c.block_id, c.block_rev, c.kind, c.source, c.department_id, c.name, c.body, "
         "c.suggestion, c.quote, c.receipt, c.status, c.created_at, c.disposition, c.disposition_reason, "
-        "c.decided_by, c.decided_at, c.group_id, c.channel, " + _GROUP_COUNTS + "b.text as block_text, b.rev as block_current_rev, b.label as block_label, "
+        "c.decided_by, c.decided_at, c.group_id, c.channel, c.round_id, " + _GROUP_COUNTS + "b.text as block_text, b.rev as block_current_rev, b.label as block_label, "
         "b.kind as block_kind, b.deleted as block_deleted "
         f"from comments c left join blocks b on b.id = c.block_id where c.consultation_id = ? and c.id in ({marks})",
         [cid, *ids],

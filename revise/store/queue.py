@@ -63,13 +63,21 @@ def _like(words: str) -> str:
 
 
 def _section_blocks(db: Database, cid: int, section: int) -> list[int]:
-    """A heading and every block under it (the outline holds the ids of the headings above)."""
+    """A heading and every block under it (the outline holds the ids of the headings above).
+
+    Remembered on the connection until a block is added (an outline is written only when its block
+    is inserted): reading every block's outline cost 2.7 ms, three times per step of the triage view."""
+    stamp = tuple(db.execute("select count(*), max(id) from blocks where consultation_id = ?", [cid]).fetchone())
+    memo = db.__dict__.setdefault("_section_blocks", {})
+    if memo.get((cid, section), (None,))[0] == stamp:
+        return memo[(cid, section)][1]
     rows = db.execute(
         "select b.id from blocks b where b.consultation_id = ? and "
         "(b.id = ? or exists (select 1 from json_each(b.outline) where value = ?))",
         [cid, section, section],
     ).fetchall()
-    return [r[0] for r in rows]
+    memo[(cid, section)] = (stamp, [r[0] for r in rows])
+    return memo[(cid, section)][1]
 
 
 def _where(db: Database, cid: int, f: Filters, a: str = "c", *, words: bool = True) -> tuple[str, list]:

@@ -9,7 +9,8 @@ from test_editor import sign_in
 from revise import departments
 from revise.store import consultations as consultation_store
 
-ADMIN_ONLY = {"editor_outcome", "editor_outcome_confirm", "editor_outcome_withdraw", "editor_audit", "editor_new", "editor_create", "editor_assignments"}
+ADMIN_ONLY = {"editor_outcome", "editor_outcome_confirm", "editor_outcome_withdraw", "editor_audit", "editor_new", "editor_create", "editor_assignments",
+              "editor_notice"}  # the notice and how to comment (issue #12)
 OPEN_TO_ALL = {"sign_in"}
 
 

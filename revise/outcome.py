@@ -10,22 +10,21 @@ then gone. No HTTP here.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from markupsafe import Markup, escape
 from sqlite_utils import Database
 
-from revise import revising
+from revise import revising, versions
 from revise.diffing import DELETE, EQUAL, INSERT, diff
 from revise.i18n import N_
 from revise.store import audit as audit_store
 from revise.store import blocks as block_store
+from revise.store import consultations as consultation_store
 from revise.store import counts as count_store
-from revise.store import writing
 from revise.store import outcomes as outcome_store
+from revise.store import writing
 from revise.textclean import clean_text
 from revise.timeutil import to_text, utc_now_text
 from revise.window import CLOSED, Window
@@ -73,26 +72,19 @@ def preview(db: Database, consultation: dict, now: datetime | None = None) -> Pr
     )
 
 
-def versions_module():
-    """revise.versions (frozen published versions, issue #12) when it is part of this installation."""
-    if importlib.util.find_spec("revise.versions") is None:
-        return None
-    module = importlib.import_module("revise.versions")
-    return module if hasattr(module, "publish_revised") else None
-
-
 def publish(db: Database, consultation: dict, actor: str, *, override_reason: str = "",
             department_names: bool = True, now: datetime | None = None) -> int:
     """Publish the outcome: the revised text, the 意见采纳情况表 and the 修改对照表; return the publication's id.
 
     Before the period has closed an override reason is required. The editors' current text is
-    frozen as the published revised version (revise.versions) in the same transaction.
+    frozen as the published revised version (versions.publish_revised) in the same transaction.
     """
     reason = clean_text(override_reason or "").strip()
     if len(reason) > REASON_MAX:
         raise OutcomeError("override_reason", N_("The reason is too long (at most 2,000 characters)."))
     at = utc_now_text() if now is None else to_text(now)
     with writing(db):  # the checks and the publication under one write lock: two clicks publish once
+        consultation = consultation_store.by_id(db, consultation["id"])  # its window as stored now
         seen = preview(db, consultation, now)
         if seen.current is not None or outcome_store.published_at(db, consultation["id"]):
             raise OutcomeError("publish", N_("The outcome is already published: withdraw it first to publish "
@@ -100,12 +92,13 @@ def publish(db: Database, consultation: dict, actor: str, *, override_reason: st
         if seen.needs_reason and not reason:
             raise OutcomeError("override_reason", N_("The comment period has not closed: to publish the outcome "
                                                      "now, give the reason (it is recorded in the audit log)."))
-        versions = versions_module()
         options = {"department_names": bool(department_names)}
-        if versions is not None and consultation.get("round_id"):
-            commented = versions.current_round(db, consultation)  # the version the comments were written on
-            options["from_version_id"] = commented["version_id"] if commented else None
-        version_id = versions.publish_revised(db, consultation["id"], actor=actor, now=now) if versions else None
+        commented = versions.current_round(db, consultation)  # the version the comments were written on
+        options["from_version_id"] = commented["version_id"] if commented else None
+        if consultation.get("version_id") and not versions.pending_changes(db, consultation):
+            version_id = consultation["version_id"]  # the text published already is the revised text
+        else:
+            version_id = versions.publish_revised(db, consultation["id"], actor=actor, now=now)
         counts = {"decided": seen.decided, "undecided": seen.undecided, "withheld": seen.withheld,
                   "window": seen.window_state}
         row = {"consultation_id": consultation["id"], "published_at": at, "published_by": actor,
@@ -196,9 +189,8 @@ def texts(db: Database, consultation: dict, publication: dict | None = None) -> 
     the new one the version frozen with the outcome; otherwise revision 0 against the text at
     the publication's instant (revising.redline).
     """
-    versions = versions_module()
     base = _commented_version(db, consultation, publication)
-    if versions is None or base is None or (publication and not publication.get("version_id")):
+    if base is None or (publication and not publication.get("version_id")):
         return revising.redline(db, consultation, until=publication["published_at"] if publication else None)
     old = {b["id"]: b for b in versions.version_blocks(db, base, include_deleted=True)}
     if publication:
@@ -220,8 +212,7 @@ def texts(db: Database, consultation: dict, publication: dict | None = None) -> 
 def published_blocks(db: Database, publication: dict | None) -> list[dict] | None:
     """The blocks of the version frozen with the outcome, as the plan's exporter takes them
     (docx_export.export_docx), or None when the publication froze no version."""
-    versions = versions_module()
-    if versions is None or not publication or not publication.get("version_id"):
+    if not publication or not publication.get("version_id"):
         return None
     blocks = versions.version_blocks(db, publication["version_id"], include_deleted=True)
     for block in blocks:
@@ -231,10 +222,7 @@ def published_blocks(db: Database, publication: dict | None) -> list[dict] | Non
 
 def _commented_version(db: Database, consultation: dict, publication: dict | None) -> int | None:
     """The version the comments were written on (recorded with the publication; else the current
-    round's), or None without versions."""
-    versions = versions_module()
-    if versions is None:
-        return None
+    round's), or None (a publication from before versions existed)."""
     base = publication["options"].get("from_version_id") if publication else None
     if base is None and consultation.get("round_id"):
         found = versions.current_round(db, consultation)

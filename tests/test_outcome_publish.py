@@ -300,3 +300,18 @@ def test_an_overlong_override_reason_is_refused_with_the_form_kept(client, db, c
         "string(//p[@id='override-error'])")
     assert len(page.xpath("string(//textarea[@name='override_reason'])")) == 2001
     assert consultation_store.by_slug(db, SLUG)["outcome_published_at"] is None
+
+
+def test_publishing_freezes_the_editors_text_as_the_published_version_and_only_when_it_changed(db, c, made):
+    c = close_window(db, c)
+    versions_before = db.execute("select count(*) from versions").fetchone()[0]
+    outcome.publish(db, c, "管理员")
+    publication = outcome.current(db, c)
+    assert db.execute("select count(*) from versions").fetchone()[0] == versions_before + 1
+    assert consultation_store.by_slug(db, SLUG)["version_id"] == publication["version_id"]
+    assert publication["options"]["from_version_id"] == c["version_id"]  # the text commented on
+    frozen = {b["id"]: b["text"] for b in outcome.published_blocks(db, publication)}
+    assert "有2300多年的建城史" in frozen[made["para"]["id"]]
+    outcome.withdraw(db, c, "管理员", "更正")
+    outcome.publish(db, consultation_store.by_slug(db, SLUG), "管理员")  # nothing revised since
+    assert db.execute("select count(*) from versions").fetchone()[0] == versions_before + 1

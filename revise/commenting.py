@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from revise import grouping
+from revise import grouping, versions
 from revise.attachments import Attachment
 from revise.i18n import N_
 from revise.store import attachments as attachment_store
@@ -55,7 +55,7 @@ def submit(
     row = prepare(consultation, block, values, form_token=form_token, department=department, now=now)
     # Grouped with similar comments in the same transaction; a failure there is logged and
     # undone alone, the comment is recorded either way.
-    place = grouping.placer(row)
+    place = _catching_up(grouping.placer(row))
     return comment_store.insert_once(db, row, then=_with_attachment(place, attachment, row["created_at"]))
 
 
@@ -110,7 +110,18 @@ def _require_on_roster(department: dict) -> None:
 
 def then_web(row: dict, attachment: Attachment | None = None) -> Callable[[Database, dict], None]:
     """What the writer does after inserting a web comment: its attachment, and a place in the grouping queue."""
-    return _with_attachment(group_store.enqueue, attachment, row["created_at"])
+    return _with_attachment(_catching_up(group_store.enqueue), attachment, row["created_at"])
+
+
+def _catching_up(then: Callable[[Database, dict], None]) -> Callable[[Database, dict], None]:
+    """`then`, after placing the quote in the editors' text if they revised the block since the
+    published version the comment was written on (issue #12)."""
+
+    def both(db: Database, comment: dict) -> None:
+        versions.catch_up_anchor(db, comment)
+        then(db, comment)
+
+    return both
 
 
 def _with_attachment(then: Callable[[Database, dict], None], attachment: Attachment | None,

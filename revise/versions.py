@@ -20,7 +20,9 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from revise import anchoring, revising
 from revise.i18n import N_, gettext
+from revise.store import anchors as anchor_store
 from revise.store import audit as audit_store
 from revise.store import blocks as block_store
 from revise.store import comments as comment_store
@@ -136,6 +138,22 @@ def pending_changes(db: Database, consultation: dict) -> int:
     if not consultation.get("version_id"):
         return 0
     return version_store.changed_since(db, consultation["version_id"], consultation["id"])
+
+
+def catch_up_anchor(db: Database, comment: dict) -> None:
+    """Place a new comment's quote in the editors' text when they have revised the block since the
+    version it was written on (inside the comment's transaction), so the orphans view and the next
+    revision start from where the words are now. Nothing to do for most comments: no quote, or a
+    block not revised since it was published."""
+    if not comment.get("quote") or comment.get("block_id") is None or comment.get("anchor_rev") is None:
+        return
+    block = block_store.get(db, comment["consultation_id"], comment["block_id"])
+    if block is None or block["rev"] <= comment["anchor_rev"]:
+        return
+    old = revising.text_at_revision(db, block, comment["anchor_rev"])
+    state, start = anchoring.relocate(old, block["text"], comment["quote"], comment.get("anchor_start"),
+                                      hint=comment.get("quote_start"))
+    anchor_store.set_anchor(db, [comment["id"]], state, start, block["rev"])
 
 
 # --- rounds -------------------------------------------------------------------------------

@@ -150,6 +150,32 @@ def test_a_comment_written_during_the_window_is_tied_to_the_published_version(cl
 
     anchoring.annotate(rows, block, lambda n: revising.text_at_revision(db, block, n))
     assert rows[0]["anchor"] and rows[0]["anchor"]["text"] == "2300多年的建城史"
+    # The stored anchor was placed in the editors' text in the comment's own transaction.
+    stored = db.execute("select anchor_state, anchor_rev, anchor_start from comments order by id desc limit 1").fetchone()
+    assert stored[0] == "moved" and stored[1] == 1 and block["text"][stored[2]:].startswith("2300多年")
+
+
+def test_a_quote_of_words_the_editors_already_rewrote_is_listed_as_orphaned(client, db, c, para):
+    from revise import commenting
+    from revise.security import Signer
+
+    _revise(db, c, para, "建国初曾为省级行政机构川北行署驻地", "中华人民共和国成立之初是川北人民行政公署所在地")
+    quote = "省级行政机构川北行署驻地"
+    shown = versions.public_block(db, consultation_store.by_id(db, c["id"]), para["id"])
+    values = {"kind": "remark", "body": "应写全称。", "suggestion": "", "quote": quote,
+              "quote_start": shown["text"].index(quote), "name": "", "contact": ""}
+    comment, _ = commenting.submit(db, consultation_store.by_id(db, c["id"]), shown, values,
+                                   form_token=Signer(b"t").form_token())
+    commenting.moderate(db, c, [comment["id"]], True, "审核员")
+    row = db.table("comments").get(comment["id"])
+    assert (row["block_rev"], row["anchor_state"], row["anchor_start"]) == (0, "orphaned", None)
+    sign_in(client, db)
+    assert "应写全称。" in client.get("/editor/c/nanchong-2022/orphans").text
+    # The public, reading the text it was written on, sees the quoted words in place.
+    client.cookies.clear()
+    thread = parse_html(client.get(f"/c/nanchong-2022/b/{para['id']}").text)
+    (article,) = thread.xpath("//article[contains(@class,'comment')]")
+    assert article.get("data-anchor-text") == quote and not article.xpath(".//p[@class='orphaned']")
 
 
 def test_the_public_page_cache_is_not_rebuilt_by_a_revision(client, db, c, para):

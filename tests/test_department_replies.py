@@ -217,3 +217,16 @@ def test_the_page_and_the_roster_agree_in_every_state(client, db, c, link, block
     client.post(action, data={"csrf": csrf, "withdraw": "1"})
     state, row = both()
     assert "无修改意见" in state and row == "已反馈:无修改意见"
+
+
+def test_comments_sent_after_no_changes_make_it_a_reply_with_comments_until_withdrawn(client, db, c, link, block):
+    action, csrf = no_changes_form(client, link)
+    client.post(action, data={"csrf": csrf})
+    assert roster_status(db, c) == "no_changes"
+    send(client, link, block)  # the department changed its mind
+    assert roster_status(db, c) == "replied"
+    assert "已反馈意见" in panel(client, link).xpath("string(.//p[contains(@class,'reply-state')])")
+    action, csrf = no_changes_form(client, link)
+    client.post(action, data={"csrf": csrf, "withdraw": "1"})
+    assert db.execute("select count(*) from comments").fetchone()[0] == 0
+    assert roster_status(db, c) == "no_changes"

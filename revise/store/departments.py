@@ -135,16 +135,17 @@ def withdraw_comments(db: Database, department_id: int, comment_ids: list[int], 
 def file_no_comment(db: Database, department_id: int, at: str, audit: dict,
                     withdraw: tuple[list[int], list[dict]] = ((), ())) -> bool:
     """Record 无修改意见 for the whole draft, after withdrawing the comments in `withdraw` (ids and
-    their audit events), all in one transaction; False if it was already filed."""
+    their audit events), all in one transaction; False if it was already filed and nothing was
+    withdrawn (filed first, then comments sent: those are withdrawn and the first date stays)."""
     with writing(db):
         row = db.table("departments").get(department_id)
-        if row["no_comment_at"]:
-            return False
         ids, audits = withdraw
         if ids:
             _delete_comments(db, list(ids))
             for event in audits:
                 db.table("audit").insert(event)
+        if row["no_comment_at"]:
+            return bool(ids)
         db.table("departments").update(department_id, {"no_comment_at": at})
         db.table("audit").insert(dict(audit, subject=f"department:{department_id}"))
     return True

@@ -35,8 +35,11 @@ def _link(bar: Bar, inner: str) -> str:
 
 
 def _frame(ident: str, title: str, desc: str, width: int, height: int, body: list[str]) -> Markup:
+    # An image's children are presentational: with links inside, the chart is a named group
+    # instead (axe: nested-interactive), so each bar's link stays reachable.
+    role = "group" if any("<a " in part for part in body) else "img"
     return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="{role}" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" aria-labelledby="{ident}-t {ident}-d" {FONT}>'
         f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(desc)}</desc>'
         + "".join(body) + "</svg>")

@@ -202,3 +202,35 @@ def test_on_a_phone_the_bulk_bar_stays_in_view_and_the_page_box_ticks_every_row(
     page.locator(".bulk-confirm-form button").click()
     page.wait_for_url("**done=**")
     assert page.locator(".flash-ok").inner_text().strip() == "已处理 2 条意见。"
+
+
+def error_box(response):
+    """The first thing in the main content, when it is the error box: its field links and its text."""
+    first = parse_html(response.text).xpath("//main/*[1]")[0]
+    assert first.get("class") == "error-summary" and first.get("role") == "alert" and first.get("tabindex") == "-1"
+    assert first.get("autofocus") is not None
+    return [(a.text_content(), a.get("href")) for a in first.xpath(".//a")], " ".join(first.text_content().split())
+
+
+def test_the_workspace_window_and_roster_forms_put_their_error_first_and_their_success_in_green(client, db, c, para):
+    sign_in(client, db, "boss", "admin", "管理员")
+    block = f"/editor/c/nanchong-2022/b/{para['id']}"
+    empty = client.post(f"{block}/edit", data={"csrf": csrf_of(client, block), "text": " ", "base_number": "0"})
+    links, text = error_box(empty)
+    assert empty.status_code == 422 and links == [("文字", "#edit-text")] and "未保存" in text
+    saved = client.post(f"{block}/edit", data={"csrf": csrf_of(client, block), "base_number": "0",
+                                               "text": para["text"].replace("2200多年", "2300多年")})
+    (flash,) = parse_html(saved.text).xpath("//p[@class='flash-ok']")
+    assert flash.get("role") == "status" and flash.text_content() == "已保存为第1版。"
+    dashboard = "/editor/c/nanchong-2022"
+    wrong = client.post(f"{dashboard}/window", data={"csrf": csrf_of(client, dashboard), "opens": "明天", "closes": "后天"})
+    links, _ = error_box(wrong)
+    assert wrong.status_code == 422 and links == [("征求意见时间", "#w-opens")]
+    moved = client.post(f"{dashboard}/window", data={"csrf": csrf_of(client, dashboard), "opens": "2024-03-01 09:00",
+                                                     "closes": "2030-03-01 09:00"})
+    (flash,) = parse_html(moved.text).xpath("//p[@class='flash-ok']")
+    assert flash.text_content() == "征求意见时间已修改。"
+    client.post(f"{dashboard}/departments", data={"csrf": csrf_of(client, dashboard), "name": "市财政局"})
+    twice = client.post(f"{dashboard}/departments", data={"csrf": csrf_of(client, dashboard), "name": "市财政局"})
+    links, text = error_box(twice)
+    assert twice.status_code == 422 and links == [("部门", "#dept-name")] and "市财政局" in text

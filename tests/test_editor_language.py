@@ -237,7 +237,7 @@ def test_the_audit_log_tells_who_did_what_to_which_paragraph_in_words(client, wa
     assert "删除一、(四) 第1段(原文:“南充教育资源丰富" in text and "将一、(四) 第1段恢复为第0版" in text
     assert "新增一、(二) 第2段:“新增一段:加快建设嘉陵江绿道。”" in text
     assert "的公开状态由“待审核”改为“已公开”" in text and "将市发展改革委列入征求意见部门名单" in text
-    assert "征求意见期由" in text and "录入意见#" in text and "来源为信函" in text
+    assert "征求意见时间由" in text and "录入意见#" in text and "来源为信函" in text
     assert set(page.xpath("//ol[@class='audit-lines']//span[@class='who']/text()")) <= {"管理员", "张编辑", "系统"}
     assert "block:" not in text and "revision.edit" not in text
 

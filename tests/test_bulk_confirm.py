@@ -234,3 +234,16 @@ def test_the_workspace_window_and_roster_forms_put_their_error_first_and_their_s
     twice = client.post(f"{dashboard}/departments", data={"csrf": csrf_of(client, dashboard), "name": "市财政局"})
     links, text = error_box(twice)
     assert twice.status_code == 422 and links == [("部门", "#dept-name")] and "市财政局" in text
+
+
+def test_a_filter_matching_more_than_the_limit_is_refused_without_changing_anything(client, db, c, para, monkeypatch):
+    from revise.store import bulk_selection
+
+    monkeypatch.setattr(bulk_selection, "BULK_MAX", 3)
+    made = [_comment(db, c, para, unrelated(i)) for i in range(4)]
+    sign_in(client, db)
+    response = client.post(QUEUE, data={"csrf": csrf_of(client, QUEUE), "query": f"block={para['id']}",
+                                        "scope": "filter", "action": "publish"}, follow_redirects=False)
+    links, text = error_box(response)
+    assert response.status_code == 422 and links[0][0] == "所选意见" and "缩小筛选范围" in text
+    assert {r["status"] for r in db.query("select status from comments")} == {"pending"} and len(made) == 4

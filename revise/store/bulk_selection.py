@@ -51,14 +51,16 @@ def of_ticks(db: Database, cid: int, ids: list[int], group_ids: list[int]) -> Se
 def of_filter(db: Database, cid: int, f: queue_store.Filters) -> Selection:
     """Every comment matching the filters (all pages), plus the members of their groups when grouped."""
     where, params = queue_store._where(db, cid, f)  # the queue's own filters, searched words included
-    matching = [r[0] for r in db.execute(f"select c.id from comments c where {where} order by c.id", params)]
+    # Read at most one past the limit: a filter matching a million comments is refused, not loaded.
+    matching = [r[0] for r in db.execute(f"select c.id from comments c where {where} order by c.id limit ?",
+                                         [*params, BULK_MAX + 1])]
     pulled: list[int] = []
-    if f.grouped:
+    if f.grouped and len(matching) <= BULK_MAX:
         pulled = [r[0] for r in db.execute(
             f"select g.id from comments g where g.consultation_id = ? and g.group_id in "
             f"(select c.group_id from comments c where {where} and c.group_id is not null) "
-            f"and g.id not in (select c.id from comments c where {where}) order by g.id",
-            [cid, *params, *params])]
+            f"and g.id not in (select c.id from comments c where {where}) order by g.id limit ?",
+            [cid, *params, *params, BULK_MAX + 1])]
     return Selection(matching + pulled, set(pulled))
 
 

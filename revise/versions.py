@@ -32,7 +32,7 @@ from revise.store import insert, writing
 from revise.store import versions as version_store
 from revise.textclean import clean_text
 from revise.timeutil import to_text, utc_now
-from revise.window import OPEN, Window
+from revise.window import NOT_YET_OPEN, OPEN, Window
 
 FIRST_LABEL = "征求意见稿"
 REVISED_LABEL = "修改稿"
@@ -217,8 +217,11 @@ def open_round(db: Database, consultation_id: int, *, opens_at: datetime, closes
     notice = clean_text(notice).strip() if notice is not None else None
     with writing(db):
         c = consultation_store.by_id(db, consultation_id)
-        if Window.of(c).state(now) == OPEN:
+        state = Window.of(c).state(now)
+        if state == OPEN:
             raise VersionError(N_("The current round is still open for comment: close its window before opening the next round."))
+        if state == NOT_YET_OPEN:
+            raise VersionError(N_("The current round has not opened yet: change its comment period instead of opening another round."))
         current = version_store.get_round(db, c["round_id"]) if c.get("round_id") else None
         number = (current["number"] if current else 0) + 1
         if current is not None:

@@ -74,6 +74,9 @@ def test_a_round_cannot_open_while_the_current_one_is_open_or_with_a_bad_window(
     now = utc_now()
     with pytest.raises(versions.VersionError, match="still open"):
         versions.open_round(db, c["id"], opens_at=now, closes_at=now + timedelta(days=7), actor="管理员")
+    consultation_store.set_window(db, c["id"], to_text(now + timedelta(days=1)), to_text(now + timedelta(days=8)))
+    with pytest.raises(versions.VersionError, match="not opened yet"):
+        versions.open_round(db, c["id"], opens_at=now, closes_at=now + timedelta(days=7), actor="管理员")
     _close_window(db, c)
     with pytest.raises(versions.VersionError, match="close after it opens"):
         versions.open_round(db, c["id"], opens_at=now, closes_at=now - timedelta(days=1), actor="管理员")
@@ -158,13 +161,15 @@ def test_an_administrator_opens_round_2_and_publishes_a_version_through_the_page
     assert still_open.status_code == 422 and "仍在征求意见" in parse_html(still_open.text).xpath("string(//p[@class='error'])")
     bad = client.post(rounds_page, data={"csrf": csrf, "opens": "明天", "closes": ""})
     assert bad.status_code == 422
+    during = client.post(f"/editor/c/{SLUG}/versions", data={"csrf": csrf, "label": "修改稿"})
+    assert during.status_code == 422 and OLD in client.get(f"/c/{SLUG}").text  # not while the round is open
+    _close_window(db, c)
     published = client.post(f"/editor/c/{SLUG}/versions", data={"csrf": csrf, "label": "修改稿"},
                             follow_redirects=False)
     assert published.status_code == 303
     assert para["text"].replace(OLD, NEW) in client.get(f"/c/{SLUG}").text
     nothing = client.post(f"/editor/c/{SLUG}/versions", data={"csrf": csrf, "label": "修改稿"})
     assert nothing.status_code == 422
-    _close_window(db, c)
     opened = client.post(rounds_page, data={"csrf": csrf, "opens": "2020-01-01 09:00", "closes": "2099-01-15 17:00",
                                             "notice": ""}, follow_redirects=False)
     assert opened.status_code == 303

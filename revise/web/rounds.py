@@ -24,6 +24,7 @@ from revise.timeutil import parse_local
 from revise.web.auth import require
 from revise.web.comments import audience_of, render
 from revise.web.editor import _consultation, form_action
+from revise.window import OPEN, Window
 
 PAGE = 50  # published comments per page of a round's history
 
@@ -52,6 +53,8 @@ def _editor_page(request: Request, account: dict, c: dict, errors: dict | None =
 def publish_version(request: Request, account: dict, c: dict, form: dict):
     """Publish the editors' current text as the version the public reads (audited)."""
     db = request.app.state.connections.get()
+    if Window.of(c).state() == OPEN:  # the text under consultation stays as published (issue #12)
+        return _editor_page(request, account, c, {"label": N_("The round is open for comment: its text stays as published until the comment period ends.")}, form)
     if not versions.pending_changes(db, c):
         return _editor_page(request, account, c, {"label": N_("Nothing to publish: the editors' text is the same as the published version.")}, form)
     versions.publish_revised(db, c["id"], actor=account, label=form.get("label") or versions.REVISED_LABEL)

@@ -5,13 +5,14 @@ reason is stored."""
 import re
 
 import pytest
-expect = pytest.importorskip("playwright.sync_api").expect
 
 from revise import accounts, reply_templates
 from revise.security import Signer
 from revise.store import blocks as block_store
 from revise.store import connect
 from revise.store import consultations as consultation_store
+
+expect = pytest.importorskip("playwright.sync_api").expect
 
 SLUG = "nanchong-2022"
 DECISIONS = 200

@@ -161,7 +161,7 @@ def queue(request: Request):
 def _queue_page(request: Request, account: dict, c: dict, query, errors: dict | None = None,
                 form: dict | None = None, status_code: int = 200):
     db = request.app.state.connections.get()
-    filters = parse_filters(query)
+    filters = parse_filters(query, account)
     shown = queue_store.view(db, c["id"], filters)
     locale = request.scope["state"].get("locale", DEFAULT_LOCALE)
     labels = _row_labels(locale)

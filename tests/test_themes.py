@@ -102,6 +102,10 @@ def test_a_comment_is_tagged_on_its_page_and_in_bulk_and_the_queue_filters_by_th
     client.post(f"{THEMES}/bulk", data={"csrf": csrf, "ids": [str(two["id"])], "theme": str(traffic), "action": "untag"})
     assert _ids(client, f"?theme={traffic}&grouped=0") == {str(i) for i in [one["id"], *[c_["id"] for c_ in copies]]}
     assert _ids(client, f"?theme={green}") == set()
+    # "Every comment matching this filter" in the bulk bar: the filter, not the ticks.
+    client.post(f"{THEMES}/bulk", data={"csrf": csrf, "scope": "filter", "theme": str(green), "action": "tag",
+                                        "query": f"block={paras[1]['id']}"})
+    assert _ids(client, f"?theme={green}") == {str(two["id"])}
     nothing = client.post(f"{THEMES}/bulk", data={"csrf": csrf, "theme": str(traffic), "action": "tag"})
     assert nothing.status_code == 422 and "请至少选择一条意见" in nothing.text
     bad = client.post(f"{THEMES}/bulk", data={"csrf": csrf, "ids": [str(two["id"])], "theme": "x", "action": "tag"})

@@ -16,6 +16,8 @@ from starlette.responses import RedirectResponse, StreamingResponse
 from starlette.routing import Route
 
 from revise import assignments, exporting, report, themes
+from revise.i18n import N_
+from revise.store import bulk_selection
 from revise.store import comments as comment_store
 from revise.store import groups as group_store
 from revise.store import queue as queue_store
@@ -23,7 +25,7 @@ from revise.store import themes as theme_store
 from revise.web.auth import require
 from revise.web.comments import _check_post, _run_sync, render
 from revise.web.downloads import _chunks
-from revise.web.editor import _comment_page, _consultation, _queue_page
+from revise.web.editor import _comment_page, _consultation, _queue_page, parse_filters
 
 MULTI = ("ids", "theme")  # fields that may come several times
 
@@ -197,9 +199,24 @@ def themes_bulk(request: Request, account: dict, c: dict, form: dict):
     picked = form.get("ids") or []
     ids = [int(v) for v in picked if v.isdigit() and len(v) < 12]
     groups = [int(v[2:]) for v in picked if v.startswith("g:") and v[2:].isdecimal() and len(v) < 14]
-    ids = list(dict.fromkeys([*queue_store.ids_matching(db, c["id"], ids),
-                              *group_store.member_ids(db, c["id"], groups)]))
     query = dict(parse_qsl(_text(form, "query")))
+    # The bulk bar's scope, as for decisions (web/editor._queue_action): every comment matching
+    # the filter, the page as shown, or the rows ticked (a group's row: every member).
+    scope = form.get("scope") if form.get("scope") in ("filter", "page") else \
+        "page" if form.get("page_all") == "1" else "ticked"
+    filters = parse_filters(query, account)
+    if scope == "filter":
+        ids = bulk_selection.of_filter(db, c["id"], filters).ids
+        if len(ids) > bulk_selection.BULK_MAX:
+            return _queue_page(request, account, c, query, {"ids": N_(
+                "At most 10,000 comments can be changed at once: narrow the filter.")}, {}, 422)
+    else:
+        if scope == "page":
+            for row in queue_store.view(db, c["id"], filters).rows:
+                grouped = filters.grouped and row["group_size"] > 1
+                (groups if grouped else ids).append(row["group_id"] if grouped else row["id"])
+        ids = list(dict.fromkeys([*queue_store.ids_matching(db, c["id"], ids),
+                                  *group_store.member_ids(db, c["id"], groups)]))
     on = form.get("action") != "untag"
     theme = form.get("theme")
     try:

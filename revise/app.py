@@ -18,6 +18,7 @@ from revise.i18n import N_
 from revise.ledger import CHANNELS
 from revise.offload import Busy, CpuGate
 from revise.web.assets import MemoryStatic
+from revise.web.render_gate import gate_pages, warm
 from revise.security import Signer, load_or_create_secret
 from revise.settings import ROOT, Settings
 from revise.store import ThreadConnections, open_database
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # The event loop shares the interpreter with worker threads that may diff for a quarter
         # of a second (offload.CpuGate): with 1 ms turns instead of 5 it waits less for each.
         sys.setswitchinterval(SWITCH_INTERVAL)
+        warm(templates.env)  # compiled once now, not by the first visitors all at once
         app.state.writer.start()
         yield
         app.state.writer.stop()
@@ -150,4 +152,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.cpu = CpuGate(workers=1, max_waiting=32)
     app.state.writer = CommentWriter(settings.db_path, app.state.connections.write_lock,
                                      wait=settings.write_wait)
+    # Plain GET pages render a few at a time (revise.web.render_gate): the public's and the staff's apart.
+    app.state.renders = CpuGate(workers=2, max_waiting=512, processes=False)
+    app.state.staff_renders = CpuGate(workers=2, max_waiting=128, processes=False)
+    gate_pages(app.router.routes)
     return app

@@ -17,9 +17,11 @@ thread rather than failing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.to_thread
@@ -45,7 +47,7 @@ class CpuGate:
     """At most `workers` CPU-heavy calls at once in threads, at most `max_waiting` queued."""
 
     def __init__(self, workers: int = 1, max_waiting: int = 32, processes: bool = True):
-        self.limiter = anyio.CapacityLimiter(workers)
+        self._limiters: WeakKeyDictionary = WeakKeyDictionary()
         self.workers = workers
         self.max_waiting = max_waiting
         self.waiting = 0
@@ -56,7 +58,7 @@ class CpuGate:
             raise Busy
         self.waiting += 1
         try:
-            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter())
         finally:
             self.waiting -= 1
 
@@ -66,7 +68,7 @@ class CpuGate:
             raise Busy
         self.waiting += 1
         try:
-            async with self.limiter:
+            async with self._limiter():
                 if self.child is not None:
                     try:
                         return await anyio.to_thread.run_sync(self.child.call, fn, *args)
@@ -75,6 +77,15 @@ class CpuGate:
                 return await anyio.to_thread.run_sync(fn, *args)
         finally:
             self.waiting -= 1
+
+    def _limiter(self) -> anyio.CapacityLimiter:
+        """The limiter of the running event loop: an anyio limiter belongs to one loop, and a
+        server has one, but tests drive one app from several (a TestClient each)."""
+        loop = asyncio.get_running_loop()
+        limiter = self._limiters.get(loop)
+        if limiter is None:
+            limiter = self._limiters[loop] = anyio.CapacityLimiter(self.workers)
+        return limiter
 
     def close(self) -> None:
         """Stop the diff process (the app's shutdown)."""

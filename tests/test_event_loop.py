@@ -233,3 +233,20 @@ def test_a_preview_is_diffed_in_another_process_and_survives_that_process_dying(
     os.kill(child.pid, signal.SIGKILL)
     again = client.post(action, data=preview, follow_redirects=False)
     assert again.status_code == 200 and "<ins>市</ins>" in again.text
+
+
+def test_pages_render_a_few_at_a_time_and_a_full_queue_is_told_to_come_back(app_client, app_settings):
+    """Plain GET pages go through a small render gate (the event loop keeps the interpreter);
+    when too many already wait, the answer is 503 + Retry-After at once, and static files and
+    the cached draft page are not held up by it."""
+    from revise.offload import CpuGate
+
+    app, client = app_client
+    db = connect(app_settings.db_path)
+    block = block_with(db, "南充历史底蕴深厚")
+    assert client.get(f"/c/nanchong-2022/b/{block['id']}").status_code == 200
+    app.state.renders = CpuGate(workers=1, max_waiting=0, processes=False)  # a queue that is always full
+    refused = client.get(f"/c/nanchong-2022/b/{block['id']}")
+    assert refused.status_code == 503 and int(refused.headers["retry-after"]) > 0
+    assert client.get("/static/site.css").status_code == 200
+    assert client.get("/c/nanchong-2022").status_code == 200

@@ -30,16 +30,7 @@ from revise.web import outcome as outcome_pages
 from revise.web import rounds as rounds_pages
 from revise.web import assign as assign_pages
 from revise.web import triage_view as triage_pages
-from revise.web.access_log import AccessLog
-from revise.web.clients import ForwardedClient
-from revise.web.middleware import (
-    SECURITY_HEADERS,
-    AllowedHosts,
-    BodyLimit,
-    LocaleMiddleware,
-    SecurityHeaders,
-    VisitorSession,
-)
+from revise.web.middleware import SECURITY_HEADERS, RequestPath
 
 STATIC_DIR = ROOT / "static"
 # Seconds a thread may hold the interpreter before another gets a turn (Python's default 0.005).
@@ -119,14 +110,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", MemoryStatic(STATIC_DIR), name="static"),  # read once, served from memory
         ],
         middleware=[
-            # First of all, so every later layer sees the real client and scheme (issue #10).
-            Middleware(ForwardedClient, trusted=settings.trusted_proxies),
-            Middleware(AccessLog),  # one line per request, secrets redacted (issue #15)
-            Middleware(SecurityHeaders, hsts=settings.public_url.startswith("https://")),
-            Middleware(LocaleMiddleware),
-            Middleware(AllowedHosts, allowed_hosts=settings.host_names),
-            Middleware(VisitorSession),
-            Middleware(BodyLimit, limit=settings.max_form_bytes,
+            # One layer doing, in this order: ForwardedClient (the real client and scheme, issue #10),
+            # AccessLog (one line per request, secrets redacted, issue #15), SecurityHeaders,
+            # LocaleMiddleware, AllowedHosts, VisitorSession, BodyLimit (revise/web/middleware.py).
+            Middleware(RequestPath, trusted=settings.trusted_proxies,
+                       hsts=settings.public_url.startswith("https://"), allowed_hosts=settings.host_names,
+                       limit=settings.max_form_bytes,
                        uploads={"/editor/new": settings.max_docx_bytes + 64 * 1024},
                        # Bodies that may carry one attachment: the file plus the form's text.
                        multipart=tuple((path, settings.max_attachment_bytes + settings.max_form_bytes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -21,8 +22,12 @@ def to_text(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).strftime(UTC_FORMAT)
 
 
+@lru_cache(maxsize=4096)
 def from_text(text: str) -> datetime:
-    """Parse the storage form back into an aware UTC datetime."""
+    """Parse the storage form back into an aware UTC datetime.
+
+    Remembered (datetimes are immutable): a comment window is parsed on every page and POST, and
+    strptime costs more than the rest of Window.of (issue #11). Bad text raises every time."""
     return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=timezone.utc)
 
 

@@ -39,8 +39,9 @@ MAX_QUERY = 200
 
 def redact(path: str, query: str = "") -> str:
     """The path and query as logged: tokens and receipt codes replaced, length bounded."""
-    for pattern, replacement in _SECRET_PATHS:
-        path = pattern.sub(replacement, path, count=1)
+    if path.startswith(("/d/", "/r/")):  # the only paths _SECRET_PATHS can match
+        for pattern, replacement in _SECRET_PATHS:
+            path = pattern.sub(replacement, path, count=1)
     path = _printable(path)[:MAX_PATH]
     if not query:
         return path
@@ -51,6 +52,8 @@ def redact(path: str, query: str = "") -> str:
 
 def _printable(text: str) -> str:
     """No control characters (a forged newline would forge a log line)."""
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
@@ -79,7 +82,17 @@ class AccessLog:
             status = status or 500
             raise
         finally:
-            client = scope.get("client")
-            query = scope.get("query_string", b"").decode("latin-1")
-            log.info('%s "%s %s" %s %.1fms', client[0] if client else "-", _printable(scope.get("method", "?"))[:16],
-                     redact(scope.get("path", ""), query), status or "-", (time.perf_counter() - started) * 1000)
+            write_line(scope, status, started)
+
+
+def write_line(scope: Scope, status: int, started: float) -> None:
+    """The request's line (status 0: no answer was started); `started` is its time.perf_counter()."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    client = scope.get("client")
+    query = scope.get("query_string", b"").decode("latin-1")
+    args = (client[0] if client else "-", _printable(scope.get("method", "?"))[:16],
+            redact(scope.get("path", ""), query), status or "-", (time.perf_counter() - started) * 1000)
+    # log.info() without its search of the call stack for the caller (a third of the line's cost):
+    # the same record otherwise, through the same filters and handlers.
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, '%s "%s %s" %s %.1fms', args, None, "write_line"))

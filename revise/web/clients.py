@@ -78,6 +78,10 @@ class ForwardedClient:
         return address is not None and any(address in network for network in self.trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(self.rewrite(scope), receive, send)
+
+    def rewrite(self, scope: Scope) -> Scope:
+        """The scope as the app sees it: a copy with the real client and scheme when a trusted proxy sent it."""
         peer = scope.get("client")
         if scope["type"] in ("http", "websocket") and self.trusted and peer and self._trusted(peer[0]):
             forwarded = [value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"]
@@ -89,7 +93,7 @@ class ForwardedClient:
             proto = protos[-1].split(",")[-1].strip().lower() if protos else ""
             if proto in ("http", "https"):
                 scope["scheme"] = proto if scope["type"] == "http" else {"http": "ws", "https": "wss"}[proto]
-        await self.app(scope, receive, send)
+        return scope
 
 
 def client_address(request: Request) -> str:

@@ -1,0 +1,144 @@
+"""RequestPath (issue #11): the seven request guards folded into one layer answer exactly as the
+seven separate layers did — same status, same headers, same cookies, same access-log line."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from revise.security import Signer
+from revise.timeutil import from_text
+from revise.web.access_log import AccessLog
+from revise.web.clients import ForwardedClient
+from revise.web.middleware import (
+    AllowedHosts,
+    BodyLimit,
+    LocaleMiddleware,
+    RequestPath,
+    SecurityHeaders,
+    VisitorSession,
+    _cookie,
+    _cookie_jar,
+)
+
+HOSTS = ("testserver", "consult.example.gov.cn")
+TRUSTED = ("10.0.0.0/8",)
+
+
+async def page(request: Request):
+    state = request.scope["state"]
+    if request.query_params.get("rotate"):
+        VisitorSession.rotate(request.scope)
+    text = f"{state['locale']} {request.client.host} {request.url.scheme} {bool(state['session_id'])}"
+    return Response(text, headers={"vary": "HX-Request", "cache-control": "public, max-age=60"})
+
+
+async def form(request: Request):
+    data = await request.form()
+    return PlainTextResponse(f"{len(data)} fields")
+
+
+def make(layers: str) -> Starlette:
+    limits = dict(limit=1000, uploads={"/upload": 5000}, multipart=(("/multi", 3000),), timeout=5)
+    if layers == "one":
+        middleware = [Middleware(RequestPath, trusted=TRUSTED, hsts=True, allowed_hosts=HOSTS, **limits)]
+    else:  # the stack as it was before issue #11, outermost first
+        middleware = [Middleware(ForwardedClient, trusted=TRUSTED), Middleware(AccessLog),
+                      Middleware(SecurityHeaders, hsts=True), Middleware(LocaleMiddleware),
+                      Middleware(AllowedHosts, allowed_hosts=HOSTS), Middleware(VisitorSession),
+                      Middleware(BodyLimit, **limits)]
+    app = Starlette(routes=[Route("/", page), Route("/form", form, methods=["POST"]),
+                            Route("/multi", form, methods=["POST"])], middleware=middleware)
+    app.state.signer = Signer(b"a test secret of thirty-two bytes")
+    return app
+
+
+def comparable(response) -> tuple:
+    """Status, body and headers, with freshly issued session ids (random) blanked."""
+    headers = []
+    for name, value in response.headers.multi_items():
+        if name == "set-cookie" and value.startswith("sid="):
+            value = "sid=[new]" + value[value.index(";"):]
+        headers.append((name, value))
+    body = response.text
+    return response.status_code, body, headers
+
+
+def issued_sid() -> str:
+    return VisitorSession.issue(b"a test secret of thirty-two bytes")
+
+
+SID = issued_sid()
+REQUESTS = [
+    ("GET", "/", {}, None),
+    ("GET", "/?lang=en", {}, None),
+    ("GET", "/?%6Cang=en", {}, None),  # parse_qs decodes the name: still ?lang=
+    ("GET", "/?lang=en", {"cookie": "lang=en"}, None),
+    ("GET", "/", {"accept-language": "en-US,en;q=0.9"}, None),
+    ("GET", "/", {"cookie": f"sid={SID}"}, None),
+    ("GET", "/?rotate=1", {"cookie": f"sid={SID}; lang=en"}, None),
+    ("GET", "/", {"cookie": "sid=forged.value; lang=en"}, None),
+    ("GET", "/", {"cookie": 'lang="en"; sid=x'}, None),
+    ("GET", "/", {"cookie": "lang=en; path=/"}, None),
+    ("GET", "/", {"host": "evil.example.com"}, None),
+    ("GET", "/?lang=en", {"host": "evil.example.com"}, None),
+    ("GET", "/", {"host": "consult.example.gov.cn:8443"}, None),
+    ("GET", "/", {"x-forwarded-for": "203.0.113.9", "x-forwarded-proto": "https"}, None),
+    ("GET", "/missing", {}, None),
+    ("POST", "/form", {"content-type": "application/x-www-form-urlencoded"}, b"a=1&b=2"),
+    ("POST", "/form", {"content-type": "application/x-www-form-urlencoded"}, b"a=" + b"x" * 2000),
+    ("POST", "/multi", {"content-type": "application/x-www-form-urlencoded"}, b"a=" + b"x" * 2000),
+]
+
+
+@pytest.mark.parametrize("method,path,headers,body", REQUESTS)
+@pytest.mark.parametrize("peer", ["127.0.0.1", "10.1.2.3"])
+def test_one_layer_answers_as_the_seven_did(method, path, headers, body, peer, caplog):
+    answers, lines = [], []
+    for layers in ("seven", "one"):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="revise.access"):
+            with TestClient(make(layers), client=(peer, 5000)) as client:
+                answers.append(comparable(client.request(method, path, headers=headers, content=body)))
+        lines.append([r.getMessage().rsplit(" ", 1)[0] for r in caplog.records if r.name == "revise.access"])
+    assert answers[0] == answers[1]
+    assert lines[0] == lines[1] and len(lines[1]) == 1  # the same line, less its duration
+
+
+def test_a_page_that_sets_a_cookie_is_not_publicly_cacheable():
+    with TestClient(make("one")) as client:
+        fresh = client.get("/", headers={"cookie": ""})
+        again = client.get("/", headers={"cookie": f"sid={SID}"})
+    assert "sid=" in fresh.headers["set-cookie"] and fresh.headers["cache-control"] == "private, max-age=60"
+    assert "set-cookie" not in again.headers and again.headers["cache-control"] == "public, max-age=60"
+    assert again.headers["strict-transport-security"] and again.headers["x-frame-options"] == "DENY"
+
+
+def test_the_cookie_header_is_read_as_simplecookie_reads_it():
+    samples = [b"sid=abc.def; lang=en", b"lang=en; path=/", b"path=/; lang=en", b'lang="en"', b"lang=en;;sid=1",
+               b"$Version=1; lang=en", b"lang=\xe4", b"lang=en; sid=a b", b"a=b=c; lang=en", b"lang=en,sid=3", b""]
+    rng = random.Random(11)
+    alphabet = b"ab=;, \"$.-_lsidang\\\t"
+    samples += [bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(3000)]
+    for previous, sample in zip(samples, samples[1:]):
+        for headers in ([sample], [previous, sample]):
+            jar = _cookie_jar(headers)
+            for name in ("lang", "sid", "a"):
+                expected = _cookie({"headers": [(b"cookie", h) for h in headers]}, name)
+                assert (jar.get(name) if jar is not None else None) == expected, (headers, name)
+
+
+def test_stored_instants_are_parsed_alike_and_bad_ones_still_refused():
+    assert from_text("2026-12-02T03:00:00Z") == from_text("2026-12-02T03:00:00Z")
+    assert from_text("2026-12-02T03:00:00Z").tzinfo is not None
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            from_text("2026-12-02 03:00")

@@ -93,6 +93,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
+            # Files read once, served from memory; first, so a stylesheet is not matched against every
+            # route below in turn (83 patterns: 70 µs a request, issue #11). No other route is under /static/.
+            Mount("/static", MemoryStatic(STATIC_DIR), name="static"),
             *public.routes,
             *auth.routes,
             *editor.routes,
@@ -107,7 +110,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *outcome_pages.routes,
             *triage_pages.routes,
             *assign_pages.routes,
-            Mount("/static", MemoryStatic(STATIC_DIR), name="static"),  # read once, served from memory
         ],
         middleware=[
             # One layer doing, in this order: ForwardedClient (the real client and scheme, issue #10),

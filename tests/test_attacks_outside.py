@@ -13,8 +13,11 @@ def test_control_characters_written_into_the_database_do_not_break_the_public_pa
     c = consultation_store.by_slug(db, "nanchong-2022")
     blocks = block_store.of_consultation(db, c["id"])
     first, second = blocks[3], blocks[4]
-    db.execute("update blocks set text = text || ? where id = ?", ["\x01甲\x02乙\x03丙\x04", first["id"]])
-    db.execute("update blocks set text = ? || text where id = ?", ["\x04\x01", second["id"]])
+    # Into the editors' text and into the published version the public reads (issue #12).
+    for table in ("blocks", "version_blocks"):
+        key = "id" if table == "blocks" else "block_id"
+        db.execute(f"update {table} set text = text || ? where {key} = ?", ["\x01甲\x02乙\x03丙\x04", first["id"]])
+        db.execute(f"update {table} set text = ? || text where {key} = ?", ["\x04\x01", second["id"]])
     db.execute("insert into comments (consultation_id, block_id, block_rev, kind, source, name, contact, body,"
                " suggestion, quote, receipt, status, created_at) values (?, ?, 0, 'remark', 'public', '', '',"
                " '意见', '', '', 'ATTACK0001', 'published', '2026-01-01T00:00:00Z')", [c["id"], second["id"]])

@@ -169,7 +169,14 @@
   document.addEventListener("htmx:beforeRequest", function (e) {
     if (panel() && panel().contains(e.target)) loading = true;
   });
-  document.addEventListener("htmx:afterRequest", function () { loading = false; });
+  // The next panel is "on its way" until it has been swapped in and settled, not only until its
+  // answer arrived: a key pressed in between would act on the old panel (or on a new form htmx has
+  // not taken over yet, sent as a plain page load). A request that brings no panel ends it at once.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var status = e.detail.xhr ? e.detail.xhr.status : 0;
+    if (!e.detail.successful && status !== 422 && status !== 409) { loading = false; replay(); }
+  });
+  document.addEventListener("htmx:swapError", function () { loading = false; });
   // A refused decision (422) or a conflict (409) comes back as the panel with its message: show it.
   document.addEventListener("htmx:beforeSwap", function (e) {
     var status = e.detail.xhr.status;
@@ -178,7 +185,7 @@
       e.detail.isError = false;
     }
   });
-  document.addEventListener("htmx:afterSettle", function () { arrived(); });
+  document.addEventListener("htmx:afterSettle", function () { loading = false; arrived(); });
 
   function arrived() {
     var p = panel();

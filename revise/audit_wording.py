@@ -435,7 +435,26 @@ def _version(r: Reader, key, before, after, line: Line) -> str:
     return text
 
 
+CORRECTED_FIELDS = {"body": N_("the comment's text"), "suggestion": N_("the proposed wording"),
+                    "quote": N_("the words referred to"), "kind": N_("the kind of comment"),
+                    "officer_name": N_("the officer's name"), "officer_phone": N_("the officer's phone")}
+
+
+def _correct(r: Reader, key, before, after, line: Line) -> str:
+    names = [r._(CORRECTED_FIELDS[k]) for k in (after if isinstance(after, dict) else {}) if k in CORRECTED_FIELDS]
+    return r._("%(comment)s corrected by the department that sent it: %(fields)s", comment=r.comment(key),
+               fields=r._(", ").join(names) or "—")
+
+
+def _withdraw(r: Reader, key, before, after, line: Line) -> str:
+    line.block_id = _get(before, "block_id")
+    return r._("Comment #%(id)s (%(place)s) withdrawn by the department that sent it: %(body)s", id=key,
+               place=r.place(_get(before, "block_id")), body=r.quoted(_get(before, "body")))
+
+
 WORDINGS: dict[str, Callable] = {
+    "comment.correct": _correct,
+    "comment.withdraw": _withdraw,
     "comment.assign": _assign_comment,
     "section.assign": _assign_section,
     "comment.tag": _tag(True),

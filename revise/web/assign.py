@@ -23,37 +23,16 @@ from revise.store import groups as group_store
 from revise.store import queue as queue_store
 from revise.store import themes as theme_store
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, render
+from revise.web.comments import render
 from revise.web.downloads import _chunks
-from revise.web.editor import _comment_page, _consultation, _queue_page, parse_filters
+from revise.web.editor import _comment_page, _consultation, _queue_page, form_action, parse_filters
 
 MULTI = ("ids", "theme")  # fields that may come several times
 
 
 def _post(role: str = "editor"):
-    """A POST in the thread pool after the role, the consultation and CSRF are checked; fields
-    in MULTI arrive as lists."""
-
-    def wrap(fn):
-        def checked(request: Request, form: dict):
-            account = require(request, role)
-            c = _consultation(request)
-            problem = _check_post(request, form)
-            if problem:
-                return problem
-            return fn(request, account, c, form)
-
-        async def endpoint(request: Request):
-            raw = await request.form()
-            form = {k: ([v for v in raw.getlist(k) if isinstance(v, str)] if k in MULTI else raw.get(k))
-                    for k in raw.keys()}
-            form = {k: v for k, v in form.items() if isinstance(v, (str, list))}
-            return await _run_sync(request, checked, request, form)
-
-        endpoint.__doc__ = fn.__doc__
-        return endpoint
-
-    return wrap
+    """An editor POST (editor.form_action): role, consultation and CSRF checked; fields in MULTI as lists."""
+    return form_action(role, multi=MULTI)
 
 
 def _text(form: dict, name: str) -> str:

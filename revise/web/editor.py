@@ -51,9 +51,10 @@ def _consultation(request: Request) -> dict:
     return found
 
 
-def form_action(role: str = "editor"):
+def form_action(role: str = "editor", multi: tuple[str, ...] = ()):
     """An editor POST: read the form, then (in the thread pool) check the role, the
-    consultation and CSRF before calling fn(request, account, consultation, form)."""
+    consultation and CSRF before calling fn(request, account, consultation, form).
+    Fields named in `multi` may come several times and arrive as lists of strings."""
 
     def wrap(fn):
         def checked(request: Request, form: dict):
@@ -65,8 +66,13 @@ def form_action(role: str = "editor"):
             return fn(request, account, c, form)
 
         async def endpoint(request: Request):
-            form = await request.form()
-            return await _run_sync(request, checked, request, dict(form))
+            raw = await request.form()
+            form = dict(raw)
+            if multi:
+                form = {k: ([v for v in raw.getlist(k) if isinstance(v, str)] if k in multi else raw.get(k))
+                        for k in raw.keys()}
+                form = {k: v for k, v in form.items() if isinstance(v, (str, list))}
+            return await _run_sync(request, checked, request, form)
 
         endpoint.__doc__ = fn.__doc__
         return endpoint

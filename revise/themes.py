@@ -37,6 +37,11 @@ def _name(db: Database, cid: int, value: object, theme_id: int | None = None) ->
     return name
 
 
+def chosen(db: Database, consultation: dict, theme_id: object) -> dict:
+    """The consultation's theme with this id (as typed in a form), or ThemeError."""
+    return _theme(db, consultation["id"], theme_id)
+
+
 def _theme(db: Database, cid: int, theme_id: object) -> dict:
     found = None
     if isinstance(theme_id, int) or (isinstance(theme_id, str) and theme_id.isdigit() and len(theme_id) < 12):

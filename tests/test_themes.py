@@ -71,6 +71,22 @@ def test_themes_are_created_renamed_and_deleted_with_clear_refusals(client, db, 
     assert client.post(THEMES, data={"name": "无令牌"}).status_code == 403  # CSRF
 
 
+def _hidden(confirm_page) -> dict:
+    """The confirmation form's fields (lists for the repeated ones)."""
+    form = {}
+    for field in parse_html(confirm_page.text).xpath("//form[@class='bulk-confirm-form']//input[@type='hidden']"):
+        name, value = field.get("name"), field.get("value") or ""
+        form[name] = [*form[name], value] if name == "ids" and name in form else ([value] if name == "ids" else value)
+    return form
+
+
+def _confirm(client, confirm_page):
+    """Confirm a stated bulk change as the editor would: send its form back."""
+    assert confirm_page.status_code == 200, confirm_page.text[:300]
+    action = parse_html(confirm_page.text).xpath("string(//form[@class='bulk-confirm-form']/@action)")
+    return client.post(action, data=_hidden(confirm_page), follow_redirects=False)
+
+
 def test_a_comment_is_tagged_on_its_page_and_in_bulk_and_the_queue_filters_by_theme(client, db, c, paras):
     sign_in(client, db)
     _create(client, "交通")
@@ -90,21 +106,34 @@ def test_a_comment_is_tagged_on_its_page_and_in_bulk_and_the_queue_filters_by_th
     assert sorted(checked) == sorted([str(traffic), str(green)])
     client.post(f"{page}/themes", data={"csrf": csrf_of(client, page), "theme": [str(traffic)]})
 
-    # Bulk from the queue: the ticked rows, a group's row standing for every member.
+    # Bulk from the queue: the ticked rows, a group's row standing for every member — the exact
+    # number stated first (group members included), nothing changed until it is confirmed.
     group = db.table("comments").get(copies[0]["id"])["group_id"]
     csrf = csrf_of(client, QUEUE)
-    response = client.post(f"{THEMES}/bulk", data={"csrf": csrf, "ids": [str(two["id"]), f"g:{group}"],
-                                                   "theme": str(traffic), "action": "tag", "query": "kind=remark"},
-                           follow_redirects=False)
+    asked = client.post(f"{THEMES}/bulk", data={"csrf": csrf, "ids": [str(two["id"]), f"g:{group}"],
+                                                "theme": str(traffic), "action": "tag", "query": "kind=remark"},
+                        follow_redirects=False)
+    assert asked.status_code == 200
+    stated = parse_html(asked.text)
+    assert "将处理 4 条意见(其中 2 条为所选意见的同组意见)" in stated.xpath("string(//p[@id='bulk-count'])")
+    assert "交通" in stated.xpath("string(//p[@class='bulk-what'])")
+    assert _ids(client, f"?theme={traffic}&grouped=0") == {str(one["id"])}  # not yet
+    response = _confirm(client, asked)
     assert response.status_code == 303 and "done=tag%3A4" in response.headers["location"]
     assert "kind=remark" in response.headers["location"]
     assert _ids(client, f"?theme={traffic}&grouped=0") == {str(i) for i in [one["id"], two["id"], *[c_["id"] for c_ in copies]]}
-    client.post(f"{THEMES}/bulk", data={"csrf": csrf, "ids": [str(two["id"])], "theme": str(traffic), "action": "untag"})
+    # A number that moved since it was stated is stated again (409), nothing changed.
+    form = _hidden(asked)
+    moved = client.post(f"{THEMES}/bulk", data={**form, "action": "untag", "expect": "3"}, follow_redirects=False)
+    assert moved.status_code == 409
+    assert _ids(client, f"?theme={traffic}&grouped=0") == {str(i) for i in [one["id"], two["id"], *[c_["id"] for c_ in copies]]}
+    _confirm(client, client.post(f"{THEMES}/bulk", data={"csrf": csrf, "ids": [str(two["id"])], "theme": str(traffic),
+                                                         "action": "untag"}))
     assert _ids(client, f"?theme={traffic}&grouped=0") == {str(i) for i in [one["id"], *[c_["id"] for c_ in copies]]}
     assert _ids(client, f"?theme={green}") == set()
     # "Every comment matching this filter" in the bulk bar: the filter, not the ticks.
-    client.post(f"{THEMES}/bulk", data={"csrf": csrf, "scope": "filter", "theme": str(green), "action": "tag",
-                                        "query": f"block={paras[1]['id']}"})
+    _confirm(client, client.post(f"{THEMES}/bulk", data={"csrf": csrf, "scope": "filter", "theme": str(green),
+                                                         "action": "tag", "query": f"block={paras[1]['id']}"}))
     assert _ids(client, f"?theme={green}") == {str(two["id"])}
     nothing = client.post(f"{THEMES}/bulk", data={"csrf": csrf, "theme": str(traffic), "action": "tag"})
     assert nothing.status_code == 422 and "请至少选择一条意见" in nothing.text

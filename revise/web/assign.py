@@ -173,35 +173,51 @@ def comment_themes(request: Request, account: dict, c: dict, form: dict):
 @_post()
 def themes_bulk(request: Request, account: dict, c: dict, form: dict):
     """Put a theme on the comments ticked in the queue, or take it off (a group's row stands for
-    every member, as for decisions); back to the queue with how many changed."""
+    every member, as for decisions): first the exact number is stated and confirmed, like every
+    bulk action (web/editor._queue_action), then back to the queue with how many changed."""
     db = request.app.state.connections.get()
-    picked = form.get("ids") or []
+    picked = [v for v in form.get("ids") or [] if len(v) < 14]
     ids = [int(v) for v in picked if v.isdigit() and len(v) < 12]
-    groups = [int(v[2:]) for v in picked if v.startswith("g:") and v[2:].isdecimal() and len(v) < 14]
-    query = dict(parse_qsl(_text(form, "query")))
-    # The bulk bar's scope, as for decisions (web/editor._queue_action): every comment matching
-    # the filter, the page as shown, or the rows ticked (a group's row: every member).
+    groups = [int(v[2:]) for v in picked if v.startswith("g:") and v[2:].isdecimal()]
+    query_text = _text(form, "query")
+    query = dict(parse_qsl(query_text))
+    on = form.get("action") != "untag"
+    try:
+        theme = themes.chosen(db, c, (form.get("theme") or [""])[0])
+    except themes.ThemeError as error:
+        return _queue_page(request, account, c, query, {error.field: error.message}, {}, 422)
+    # The bulk bar's scope, as for decisions: every comment matching the filter, the page as
+    # shown, or the rows ticked (a group's row: every member).
     scope = form.get("scope") if form.get("scope") in ("filter", "page") else \
         "page" if form.get("page_all") == "1" else "ticked"
     filters = parse_filters(query, account)
     if scope == "filter":
-        ids = bulk_selection.of_filter(db, c["id"], filters).ids
-        if len(ids) > bulk_selection.BULK_MAX:
-            return _queue_page(request, account, c, query, {"ids": N_(
-                "At most 10,000 comments can be changed at once: narrow the filter.")}, {}, 422)
+        selection = bulk_selection.of_filter(db, c["id"], filters)
     else:
         if scope == "page":
             for row in queue_store.view(db, c["id"], filters).rows:
                 grouped = filters.grouped and row["group_size"] > 1
                 (groups if grouped else ids).append(row["group_id"] if grouped else row["id"])
-        ids = list(dict.fromkeys([*queue_store.ids_matching(db, c["id"], ids),
-                                  *group_store.member_ids(db, c["id"], groups)]))
-    on = form.get("action") != "untag"
-    theme = form.get("theme")
-    try:
-        done = themes.tag(db, c, theme[0] if theme else "", ids, account["display_name"], on=on)
-    except themes.ThemeError as error:
-        return _queue_page(request, account, c, query, {"ids": error.message}, {}, 422)
+        selection = bulk_selection.of_ticks(db, c["id"], ids, groups)
+    if not selection.ids:
+        return _queue_page(request, account, c, query, {"ids": N_("Select at least one comment.")}, {}, 422)
+    if len(selection.ids) > bulk_selection.BULK_MAX:
+        return _queue_page(request, account, c, query, {"ids": N_(
+            "At most 10,000 comments can be changed at once: narrow the filter.")}, {}, 422)
+    expected = _text(form, "expect")
+    confirmed = _text(form, "confirm") == "1"
+    if not confirmed or expected != str(len(selection.ids)):
+        return render(request, "editor/bulk_confirm.html", {
+            "account": account, "c": c, "selection": selection, "action": "tag" if on else "untag",
+            "theme": theme, "scope": scope, "disposition": "", "reason": "",
+            "form": {"query": query_text, "picked": picked},
+            "confirm_action": request.url_for("editor_themes_bulk", slug=c["slug"]).path,
+            "changed_since": confirmed,
+            "errors": {"count": N_("The number of comments changed since you looked (a colleague's change or a new "
+                                   "comment): check it again.")},
+            "back": request.url_for("editor_queue", slug=c["slug"]).path + "?" + urlencode(query),
+        }, status_code=409 if confirmed else 200)
+    done = themes.tag(db, c, theme["id"], selection.ids, account["display_name"], on=on)
     path = request.url_for("editor_queue", slug=c["slug"]).path
     outcome = f"{'tag' if on else 'untag'}:{done}"
     return RedirectResponse(f"{path}?{urlencode({**query, 'done': outcome})}", status_code=303)

@@ -95,7 +95,7 @@ def test_an_editor_decides_200_comments_with_the_keyboard_alone(live_server, chr
         expected[current] = (disposition, reply)
     assert keystrokes <= 3 * DECISIONS
     assert loads == []  # no page load after the first: every panel came through htmx
-    assert "记为" in page.locator("#triage-live").inner_text()
+    expect(page.locator("#triage-live")).to_contain_text("记为", timeout=WAIT)  # said once the panel has settled
     assert "/triage/" in page.url  # the address follows the comment shown (hx-push-url)
 
     # every decision and reason stored, the reply's section filled in for that comment's paragraph

@@ -114,7 +114,10 @@ class RateLimiter:
                 return False
             events.append(now)
             if len(self._events) > 10_000:  # forget idle clients so memory stays bounded
-                for idle in [k for k, v in self._events.items() if not v]:
+                # Idle: its newest event has left the period. (A client's queue is pruned only when
+                # that client comes back, so an idle one still holds its old events.)
+                horizon = now - self.period
+                for idle in [k for k, v in self._events.items() if not v or v[-1] <= horizon]:
                     del self._events[idle]
             return True
 

@@ -165,10 +165,11 @@ def round_name(number: int) -> tuple[str, dict]:
     return N_("Round %(number)s of consultation"), {"ordinal": ordinal, "number": number}
 
 
-def rounds(db: Database, consultation: dict) -> list[dict]:
+def rounds(db: Database, consultation: dict, with_comments: bool = False) -> list[dict]:
     """Every round, oldest first: number, window (the current one's from the consultation),
-    version number and label, comments and published comments, and whether it is current."""
-    found = version_store.rounds(db, consultation["id"])
+    version number and label, published comments (and with_comments, all its comments), and
+    whether it is current."""
+    found = version_store.rounds(db, consultation["id"], with_comments)
     for r in found:
         r["ordinal"] = round_name(r["number"])[1]["ordinal"]
         r["current"] = r["id"] == consultation.get("round_id")

@@ -39,7 +39,7 @@ def _editor_page(request: Request, account: dict, c: dict, errors: dict | None =
     db = request.app.state.connections.get()
     c = consultation_store.by_id(db, c["id"])
     return render(request, "editor/rounds.html", {
-        "account": account, "c": c, "rounds": versions.rounds(db, c),
+        "account": account, "c": c, "rounds": versions.rounds(db, c, with_comments=True),
         "published": versions.published_version(db, c["id"]),
         "versions": version_store.of_consultation(db, c["id"]),
         "pending": versions.pending_changes(db, c),

@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                        multipart=tuple((path, settings.max_attachment_bytes + settings.max_form_bytes)
                                        for path in (*ledger.UPLOAD_PATHS, *comments.UPLOAD_PATHS))
                        + mail.upload_limits(settings) + returns.upload_limits(settings),
-                       timeout=settings.body_timeout),
+                       timeout=settings.body_timeout, shortcut=public.answer_cached),
         ],
         exception_handlers={HTTPException: http_error, Busy: busy, sqlite3.OperationalError: busy,
                             500: server_error},

@@ -389,8 +389,11 @@ class RequestPath:
 
     def __init__(self, app: ASGIApp, *, trusted: tuple[str, ...] = (), hsts: bool = False,
                  allowed_hosts: tuple[str, ...] = ("*",), limit: int, uploads: dict[str, int] | None = None,
-                 multipart: tuple[tuple[str, int], ...] = (), timeout: float = 30.0):
+                 multipart: tuple[tuple[str, int], ...] = (), timeout: float = 30.0, shortcut=None):
         self.app = app
+        # async (scope, receive, send) -> bool: answers a request the app would answer the same way,
+        # without the app's routing, or returns False (revise.web.public.answer_cached: the crowd's page).
+        self.shortcut = shortcut
         body = BodyLimit(app, limit, uploads, multipart, timeout)
         session = VisitorSession(body)
         self.hosts = AllowedHosts(session, allowed_hosts)
@@ -496,6 +499,10 @@ class RequestPath:
                 text = gettext(N_("This site is not served under that address. Use the consultation's official link."),
                                locale)
                 await PlainTextResponse(text, status_code=400)(scope, receive, send_wrapped)
+                return
+            # The crowd's page, when its cached copy is current: it has no form and sets no session
+            # cookie, so the session below (an HMAC, and a new id for a cookieless visitor) is not needed.
+            if self.shortcut is not None and await self.shortcut(scope, receive, send_wrapped):
                 return
             # VisitorSession
             secret = VisitorSession._secret(scope)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -114,13 +115,42 @@ async def consultation(request: Request):
 
 async def _public_page(request: Request, c: dict, values: tuple, blocks_serial: int, comments_serial: int) -> PublicPage:
     """The cached page for this consultation and language, rebuilt (once) when its version changed."""
-    scope = request.scope
-    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
-    # Links in the page are absolute (url_for), so the address it was asked under is part of the key.
-    key = (c["id"], scope["state"].get("locale"), scope["scheme"], host)
+    key = _page_key(c["id"], request.scope)
     cache = request.app.state.page_cache
     return await cache.latest(("public", *key), (_draft_version(c, values, blocks_serial), comments_serial),
                               lambda: run_in_threadpool(_build, request, c["id"], key))
+
+
+def _page_key(cid: int, scope) -> tuple:
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    # Links in the page are absolute (url_for), so the address it was asked under is part of the key.
+    return (cid, scope["state"].get("locale"), scope["scheme"], host)
+
+
+async def answer_cached(scope, receive, send) -> bool:
+    """The public draft page answered from the cache without Starlette's routing (issue #11); False
+    when it is not that page or its cached copy is not current (the route then answers: 404, or
+    the page rebuilt, or the receipt box of ?receipt=).
+
+    The crowd's page: the same bytes and headers as `consultation` sends (RequestPath adds the
+    same headers to both), after the same one read; what it skips is the router's walk over the
+    routes, the exception layer, and the Request and Response objects, about a third of a view.
+    """
+    path = scope["path"]
+    if (scope["method"] != "GET" or scope["query_string"] or not path.startswith("/c/") or "/" in path[3:]
+            or not path[3:] or scope.get("root_path")):
+        return False
+    state = scope["app"].state
+    found = count_store.page_state(state.connections.get(), path[3:])
+    if found is None:
+        return False
+    c, values, blocks_serial, comments_serial = found
+    page = state.page_cache.get(("public", *_page_key(c["id"], scope)))
+    if page is None or page.version != (_draft_version(c, values, blocks_serial), comments_serial):
+        return False
+    scope["state"].update(session_id=None, new_session_id=None)  # as `consultation`: no form, no session cookie
+    await _send_for(Headers(scope=scope), page)(scope, receive, send)
+    return True
 
 
 def _draft_version(c: dict, values: tuple, blocks_serial: int) -> tuple:
@@ -208,14 +238,14 @@ def _accepts_gzip(value: str) -> bool:
     return False
 
 
-def _not_modified(request: Request, page: PublicPage) -> bool:
+def _not_modified(headers: Headers, page: PublicPage) -> bool:
     """If-None-Match (either encoding's ETag, weak or strong), else If-Modified-Since."""
-    tags = request.headers.get("if-none-match")
+    tags = headers.get("if-none-match")
     if tags is not None:
         bare = page.etag.strip('"')
         return any(t == "*" or t.removeprefix("W/").strip('"').removesuffix("-gz") == bare
                    for t in (t.strip() for t in tags.split(",")))
-    since = request.headers.get("if-modified-since")
+    since = headers.get("if-modified-since")
     if since:
         try:
             return page.modified <= parsedate_to_datetime(since).timestamp()
@@ -226,8 +256,12 @@ def _not_modified(request: Request, page: PublicPage) -> bool:
 
 def _send(request: Request, page: PublicPage) -> Response:
     """The cached page, gzipped when the client accepts it, or 304 when its copy is current."""
-    gz = _accepts_gzip(request.headers.get("accept-encoding", ""))
-    if _not_modified(request, page):
+    return _send_for(request.headers, page)
+
+
+def _send_for(headers: Headers, page: PublicPage) -> Response:
+    gz = _accepts_gzip(headers.get("accept-encoding", ""))
+    if _not_modified(headers, page):
         return PreparedResponse(304, b"", page.headers[gz, 304])
     return PreparedResponse(200, page.gzipped if gz else page.body, page.headers[gz, 200])
 

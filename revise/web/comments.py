@@ -27,6 +27,7 @@ from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import departments as department_store
 from revise.web.clients import client_address, submission_key
+from revise.web.forms import read_form
 from revise.window import OPEN, Window
 
 
@@ -198,7 +199,7 @@ async def submit_comment(request: Request):
     """
     state = request.app.state
     settings = state.settings
-    form = await request.form(max_files=1, max_part_size=settings.max_form_bytes)
+    form = await read_form(request, max_files=1, max_part_size=settings.max_form_bytes)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if sum(len(v.encode()) for v in fields.values()) > settings.max_form_bytes:
         return refuse(request, 413, N_("The text of the form is too long to accept."))

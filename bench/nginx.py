@@ -1,7 +1,8 @@
 """The public draft page through nginx's cache versus straight from uvicorn, and comment POSTs
 while 1,000 readers hit the page through nginx (issue #15).
 
-    .venv/bin/python bench/nginx.py [--seconds 10] [--readers 1000] [--workers 1]
+    .venv/bin/python bench/nginx.py [--seconds 10] [--readers 1000] [--workers 1] [--commenters 16]
+                                    [--data DIR --slug SLUG]   # a bench/bigcase.py folder (issue #11)
 
 Runs docs/nginx.conf.example itself (port, upstream and cache folder replaced, as
 tests/test_nginx.py does) with the machine's nginx in front of `server.py serve --workers N`:
@@ -75,32 +76,36 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--readers", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--commenters", type=int, default=16, help="POST connections")
+    parser.add_argument("--data", type=Path, help="a data folder to serve (bench/bigcase.py; written to) "
+                        "instead of a fresh one with the default draft")
+    parser.add_argument("--slug", default=SLUG, help="the consultation of --data")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the servers started here are stopped
     results = {"load_before": load(), "cpus": os.cpu_count(), "workers": args.workers}
     headers = dict(BROWSER_HEADERS, Host=HOST)
     with tempfile.TemporaryDirectory(prefix="revise-nginx-") as tmp:
         folder = Path(tmp)
-        data, revise_port, nginx_port = folder / "data", free_port(), free_port()
+        data, revise_port, nginx_port = args.data or folder / "data", free_port(), free_port()
         server = start(data, revise_port, args.workers, REVISE_TRUSTED_PROXIES="127.0.0.1",
                        REVISE_BASE_URL=f"http://{HOST}")
         nginx = start_nginx(folder, nginx_port, revise_port)
         try:
             direct, proxied = f"http://127.0.0.1:{revise_port}", f"http://127.0.0.1:{nginx_port}"
-            page = [f"/c/{SLUG}"]
+            page = [f"/c/{args.slug}"]
             results["page_direct"] = run_wrk(direct, "get.lua", page, 64, args.seconds, headers)
             print(f"public page straight from uvicorn: {describe(results['page_direct'])}", flush=True)
             results["page_nginx"] = run_wrk(proxied, "get.lua", page, 64, args.seconds, headers)
             print(f"public page through nginx's cache: {describe(results['page_nginx'])}", flush=True)
             # Written before any timing: two files, each visitor's token used once.
-            posts = comment_lines(data, folder, 20_000)
-            more = comment_lines(data, folder, 20_000, "more.tsv")
-            results["post_alone"] = run_wrk(proxied, "post_comment.lua", [str(posts), "2"], 16, args.seconds,
+            posts = comment_lines(data, folder, 20_000, slug=args.slug)
+            more = comment_lines(data, folder, 20_000, "more.tsv", slug=args.slug)
+            results["post_alone"] = run_wrk(proxied, "post_comment.lua", [str(posts), "2"], args.commenters, args.seconds,
                                             {"Host": HOST})
             print(f"comment POST through nginx, alone: {describe(results['post_alone'])}", flush=True)
             readers = Wrk(proxied, "get.lua", page, args.readers, args.seconds + 4, headers)
             time.sleep(2)  # the readers are all connected
-            results["post_with_readers"] = Wrk(proxied, "post_comment.lua", [str(more), "2"], 16, args.seconds,
+            results["post_with_readers"] = Wrk(proxied, "post_comment.lua", [str(more), "2"], args.commenters, args.seconds,
                                                {"Host": HOST}).result()
             results["readers"] = readers.result()
             print(f"comment POST through nginx with {args.readers} readers: {describe(results['post_with_readers'])}")

@@ -54,18 +54,18 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(10)
 
 
-def comment_lines(data: Path, folder: Path, n: int, name: str = "posts.tsv") -> Path:
+def comment_lines(data: Path, folder: Path, n: int, name: str = "posts.tsv", slug: str = SLUG) -> Path:
     """n comment POSTs (path, cookie, form) for post_comment.lua, valid for this data folder."""
     db = sqlite3.connect(data / "revise.db")
     db.row_factory = sqlite3.Row
     blocks = [dict(r) for r in db.execute(
         "select b.id, b.text, b.kind from blocks b join consultations c on c.id = b.consultation_id "
-        "where c.slug = ? and b.kind = 'paragraph'", [SLUG])]
+        "where c.slug = ? and b.kind = 'paragraph'", [slug])]
     db.close()
     rng = random.Random(15)
     writer = Writer(rng, seed_phrases(seed_text(), random.Random(11)))
     file = folder / name
-    post_requests(file, n, SLUG, blocks, Signer(load_or_create_secret(data)), rng, writer)
+    post_requests(file, n, slug, blocks, Signer(load_or_create_secret(data)), rng, writer)
     return file
 
 

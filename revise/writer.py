@@ -11,7 +11,9 @@ Why a thread of its own (issue #10, #11):
   one transaction commits are taken together into the next one, each under its own savepoint,
   so one bad row fails alone. A comment is acknowledged only after its transaction committed.
 - Grouping of similar comments, and the full-text index's merging, run here too, when no
-  submission waits: it drains the durable
+  submission has come for a quarter of a second (under a burst each of their transactions cost
+  the submissions a fourth of the writer's time and an extra fsync), and one batch at least every
+  5 s under sustained load: it drains the durable
   `grouping_queue` that every web submission feeds in its own transaction, so it survives
   restarts and never delays a receipt by more than one small batch.
 """
@@ -39,7 +41,10 @@ log = logging.getLogger("revise.writer")
 
 MAX_BATCH = 128  # submissions committed together at most
 GROUPING_BATCH = 16  # comments grouped per transaction when the writer is idle
-GROUPING_AFTER_IDLE = 0.02  # seconds without a submission before grouping runs
+GROUPING_AFTER_IDLE = 0.25  # seconds without a submission before grouping runs
+# Under sustained load the writer is never idle that long: one batch of idle work at least this
+# often, so grouping keeps up with a steady stream and is never more than a few batches behind.
+GROUPING_AT_LEAST_EVERY = 5.0
 
 
 @dataclass
@@ -67,6 +72,7 @@ class CommentWriter:
         self._stop = threading.Event()
         self._idle = threading.Event()
         self._merged = False  # the full-text index has nothing left to merge
+        self._idle_work_at = time.monotonic()  # when grouping or merging last ran
 
     # --- the event loop's side -----------------------------------------------------------
 
@@ -120,23 +126,23 @@ class CommentWriter:
         try:
             while not self._stop.is_set():
                 batch = self._drain(MAX_BATCH)
-                if batch:
-                    self._commit(db, batch)
-                    self._merged = False  # new rows in the full-text index: merge when idle
-                    continue
-                # Grouping waits until no comment has come for a moment: under load each of its
-                # transactions would cost the submissions an extra fsync.
-                try:
-                    job = self._jobs.get(timeout=GROUPING_AFTER_IDLE)
-                except queue.Empty:
-                    job = None
-                    if self.group and self._group_some(db):
+                if not batch:
+                    # Grouping waits until no comment has come for a moment: under load each of its
+                    # transactions would cost the submissions an extra fsync.
+                    try:
+                        job = self._jobs.get(timeout=GROUPING_AFTER_IDLE)
+                    except queue.Empty:
+                        if self.group and self._group_some(db):
+                            continue
+                        self._idle.set()
+                        job = self._jobs.get()
+                    if job is None:
                         continue
-                    self._idle.set()
-                    job = self._jobs.get()
-                if job is not None:
-                    self._commit(db, [job, *self._drain(MAX_BATCH - 1)])
-                    self._merged = False
+                    batch = [job, *self._drain(MAX_BATCH - 1)]
+                self._commit(db, batch)
+                self._merged = False  # new rows in the full-text index: merge when idle
+                if self.group and time.monotonic() - self._idle_work_at > GROUPING_AT_LEAST_EVERY:
+                    self._group_some(db)
         finally:
             db.close()
 
@@ -204,6 +210,7 @@ class CommentWriter:
     def _group_some(self, db: Database) -> bool:
         """Idle work: place a few queued comments into groups, else merge some of the full-text
         index (its automerge is off, m013); False when there is nothing left to do."""
+        self._idle_work_at = time.monotonic()
         try:
             if grouping.drain_queue(db, GROUPING_BATCH) > 0:
                 return True

@@ -202,11 +202,9 @@ class FastEnvironment(Environment):
 URL_PATHS_KEPT = 4096  # per router; the parameters (slugs, ids) are the site's, cleared when full
 
 
-@pass_context
-def url_for(context, name: str, /, **path_params):
-    """Starlette's url_for (an absolute URL), with each route's path found once."""
-    request: Request = context["request"]
-    router = request.scope.get("router") or request.scope.get("app")
+def route_path(scope, name: str, /, **path_params):
+    """router.url_path_for(name, **path_params), each route's path found once (a URLPath)."""
+    router = scope.get("router") or scope.get("app")
     paths = getattr(router, "revise_url_paths", None)
     if paths is None:
         paths = router.revise_url_paths = {}
@@ -217,7 +215,14 @@ def url_for(context, name: str, /, **path_params):
         if len(paths) >= URL_PATHS_KEPT:
             paths.clear()
         paths[key] = path
-    return path.make_absolute_url(base_url=request.base_url)
+    return path
+
+
+@pass_context
+def url_for(context, name: str, /, **path_params):
+    """Starlette's url_for (an absolute URL), with each route's path found once."""
+    request: Request = context["request"]
+    return route_path(request.scope, name, **path_params).make_absolute_url(base_url=request.base_url)
 
 
 def make_templates() -> Jinja2Templates:

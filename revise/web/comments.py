@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from revise import anchoring, attachments, comment_form, commenting, departments, revising, table_cards
 from revise import versions
+from revise.templating import route_path
 from revise.i18n import N_
 from revise.offload import Limited
 from revise.masking import mask
@@ -57,10 +58,15 @@ class Audience:
         if self.department is None:
             names = {"page": "consultation", "block": "block", "comment": "block_comment",
                      "draft": "draft_remarks", "draft_comment": "draft_comment"}
-            return str(request.url_for(names[what], slug=self.consultation["slug"], **params).path)
+            return self._path(request, names[what], slug=self.consultation["slug"], **params)
         names = {"page": "department", "block": "dept_block", "comment": "dept_block_comment",
                  "draft": "dept_draft", "draft_comment": "dept_draft_comment", "no_comment": "dept_no_comment"}
-        return str(request.url_for(names[what], token=self.token, **params).path)
+        return self._path(request, names[what], token=self.token, **params)
+
+    @staticmethod
+    def _path(request: Request, name: str, **params) -> str:
+        """request.url_for(...).path, each route's path found once (templating.route_path)."""
+        return route_path(request.scope, name, **params).make_absolute_url(base_url=request.base_url).path
 
 
 def audience_of(request: Request) -> Audience:

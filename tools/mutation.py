@@ -48,7 +48,8 @@ MODULES: dict[str, list[str]] = {
     # test_fuzz.py's Hypothesis health checks fail on a loaded machine; its kills are the web tests'.
     "revise/comment_form.py": ["tests/test_comment_rules.py", "tests/test_comments.py", "tests/test_window.py"],
     "revise/triage.py": ["tests/test_dispositions.py", "tests/test_editor.py", "tests/test_report.py"],
-    "revise/revising.py": ["tests/test_revising.py", "tests/test_workspace.py"],
+    "revise/revising.py": ["tests/test_revising.py", "tests/test_revision_rules.py", "tests/test_workspace.py",
+                           "tests/test_anchoring.py", "-k", "not in_a_browser"],
     # LibreOffice round trips take seconds each and add no kills the XML checks miss.
     "revise/docx_runs.py": ["tests/test_docx_runs.py", "tests/test_docx_export.py", "tests/test_exports.py",
                             "-k", "not libreoffice"],

@@ -426,3 +426,34 @@ def test_a_quote_written_on_an_older_revision_follows_the_next_edit(draft):
     revising.edit_block(db, c, block["id"], third, base_number=2, author=BOB)
     moved = comment_store.get(db, c["id"], comment["id"])
     assert (moved["anchor_state"], moved["anchor_rev"], moved["anchor_start"]) == ("ok", 3, third.index(quote))
+
+
+def test_a_row_added_to_a_table_that_ends_the_draft_ends_its_merge_there(tmp_path):
+    from test_docx_cases import docx_with, heading, para
+
+    from revise import drafts
+    from revise.settings import Settings
+    from revise.store import open_database
+    from revise.window import Window
+
+    def cell(text, merge=""):
+        return f'<w:tc><w:tcPr><w:tcW w:w="3000" w:type="dxa"/>{merge}</w:tcPr>{para(text)}</w:tc>'
+
+    restart, continued = '<w:vMerge w:val="restart"/>', "<w:vMerge/>"
+    table = ('<w:tbl><w:tblGrid><w:gridCol w:w="3000"/><w:gridCol w:w="3000"/></w:tblGrid>'
+             f'<w:tr>{cell("创新要素", restart)}{cell("40.25")}</w:tr>'
+             f'<w:tr>{cell("", continued)}{cell("14")}</w:tr></w:tbl>')
+    settings = Settings(data_dir=tmp_path / "data")
+    db = open_database(settings.db_path)
+    now = utc_now()
+    cid = drafts.import_draft(db, docx_with(heading("主要目标") + table), filename="t.docx", slug="t",
+                              window=Window(now, now + timedelta(days=30)), settings=settings)
+    c = next(db.query("select * from consultations where id = ?", [cid]))
+    first, last = [b for b in block_store.of_consultation(db, cid) if b["kind"] == "table_row"]
+    assert [x["vmerge"] for x in last["cells"]] == ["continue", None]
+    inside = revising.insert_after(db, c, first["id"], "\t20", author=ALICE)
+    assert [x["vmerge"] for x in fresh(db, c, {"id": inside["block_id"]})["cells"]] == ["continue", None]
+    under = revising.insert_after(db, c, last["id"], "新要素\t30", author=ALICE)
+    assert [(x["text"], x["vmerge"]) for x in fresh(db, c, {"id": under["block_id"]})["cells"]] == [
+        ("新要素", None), ("30", None)]
+    db.close()

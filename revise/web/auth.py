@@ -69,7 +69,8 @@ def _session_token(request: Request) -> str | None:
     """The session token in the cookie if its HMAC is right, else None."""
     value = request.cookies.get(COOKIE, "")
     token, _, mac = value.rpartition(".")
-    if not token or len(value) > 200 or not hmac.compare_digest(_mac(request.app.state.signer.secret, token), mac):
+    if (not token or len(value) > 200 or not value.isascii()  # compare_digest refuses non-ASCII text: a 500
+            or not hmac.compare_digest(_mac(request.app.state.signer.secret, token), mac)):
         return None
     return token
 

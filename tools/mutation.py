@@ -58,7 +58,7 @@ MODULES: dict[str, list[str]] = {
                            "tests/test_anchoring.py", "-k", "not in_a_browser"],
     # LibreOffice round trips take seconds each and add no kills the XML checks miss.
     "revise/docx_runs.py": ["tests/test_docx_runs.py", "tests/test_docx_export.py", "tests/test_exports.py",
-                            "-k", "not libreoffice"],
+                            "tests/test_tracked_marks.py", "-k", "not libreoffice"],
 }
 
 KILLED = {1, 3, 24, -24, 36, 37, 152, 255}  # mutmut's "killed", "timeout" and "caught by type check"

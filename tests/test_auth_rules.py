@@ -242,6 +242,30 @@ def test_a_next_sent_as_a_file_is_ignored(client, db):
     assert response.status_code == 303 and response.headers["location"] == "/editor"
 
 
+def test_a_refused_sign_in_keeps_where_to_go_next_in_the_form(client, db, monkeypatch):
+    target = "/editor/_edit?x=1"
+    wrong = sign_in(client, password="wrong password", next_path=target)
+    empty = sign_in(client, password="", next_path=target)
+    assert (wrong.status_code, empty.status_code) == (401, 422)
+    now = utc_now()
+    monkeypatch.setattr(accounts, "utc_now", lambda: now)  # the throttle's clock stands still
+    for n in range(3):
+        sign_in(client, password=f"guess {n}")
+    throttled = sign_in(client, next_path=target)
+    assert throttled.status_code == 429
+    for response in (wrong, empty, throttled):
+        form = page(response).xpath("//form[contains(@class,'sign-in')]")[0]
+        assert form.xpath("string(.//input[@name='next']/@value)") == target
+        assert form.get("action") == SIGN_IN
+
+
+def test_a_form_without_the_name_and_password_fields_asks_for_both(client, db):
+    response = client.post(SIGN_IN, data={"csrf": csrf_of(client, SIGN_IN)})
+    assert response.status_code == 422
+    assert page(response).xpath("string(//p[@id='username-error'])") == "请填写用户名。"
+    assert page(response).xpath("string(//p[@id='password-error'])") == "请填写密码。"
+
+
 def test_a_signed_in_editor_opening_the_sign_in_page_goes_straight_on(client, db):
     sign_in(client)
     assert client.get(SIGN_IN, params={"next": "/editor/_edit"}).headers["location"] == "/editor/_edit"
@@ -292,6 +316,35 @@ def test_each_browser_gets_its_own_random_device_id(app, db):
         assert name == "zhang" and len(mac) == 32 and len(device) >= 24
         ids.append(device)
     assert ids[0] != ids[1]
+
+
+@pytest.mark.parametrize("change", ["name", "id"])
+def test_a_device_cookie_with_its_name_or_id_changed_is_worth_nothing(app, db, monkeypatch, change):
+    now = utc_now()
+    monkeypatch.setattr(accounts, "utc_now", lambda: now)  # the throttle's clock stands still
+    accounts.create_account(db, "lisi", "李编辑", "editor", PASSWORD, "test")
+    other = TestClient(app, client=("198.51.100.7", 1), follow_redirects=False)
+    assert sign_in(other, username="lisi").status_code == 303
+    device, mac, name = other.cookies.get("device").split(".")
+    target = "zhang" if change == "name" else "lisi"
+    forged = f"{device}.{mac}.zhang" if change == "name" else f"{device[::-1]}x.{mac}.lisi"
+    attacker = TestClient(app, client=("203.0.113.66", 40001), follow_redirects=False)
+    for n in range(3):
+        assert sign_in(attacker, username=target, password=f"guess {n}").status_code == 401
+    attacker.cookies.set("device", forged, path=SIGN_IN)
+    assert sign_in(attacker, username=target).status_code == 429  # counted as the address: it waits
+
+
+def test_a_session_cookie_with_another_sessions_signature_is_refused(app, db):
+    first, second = (TestClient(app, follow_redirects=False) for _ in range(2))
+    sign_in(first), sign_in(second)
+    token, own_mac = second.cookies.get("ed").split(".")
+    other_mac = first.cookies.get("ed").split(".")[1]
+
+    def status_with(cookie):
+        return TestClient(app, cookies={"ed": cookie}).get("/editor", follow_redirects=False).status_code
+
+    assert status_with(f"{token}.{own_mac}") == 200 and status_with(f"{token}.{other_mac}") == 303
 
 
 # The editor home -----------------------------------------------------------------------------------------------

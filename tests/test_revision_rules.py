@@ -270,7 +270,12 @@ def test_a_stale_revert_conflicts_with_what_it_would_bring_back_and_what_the_col
     with pytest.raises(revising.Conflict) as conflict:  # back to the original, from revision 3
         revising.revert(db, c, block["id"], 0, base_number=3, author=BOB)
     assert (conflict.value.base_text, conflict.value.mine) == (edited, block["text"])
-    assert fresh(db, c, block)["rev"] == 4
+    revising.delete_block(db, c, block["id"], base_number=4, author=ALICE)
+    with pytest.raises(revising.Conflict) as conflict:  # both want it deleted now: nothing left to decide
+        revising.revert(db, c, block["id"], 1, base_number=3, author=BOB)
+    assert (conflict.value.mine, conflict.value.theirs) == ("", "")
+    assert conflict.value.proposed.clean and conflict.value.proposed.text == ""
+    assert fresh(db, c, block)["rev"] == 5
 
 
 def test_reverting_to_an_earlier_deletion_deletes_again_and_the_audit_says_revert_to_which(draft):
@@ -300,6 +305,8 @@ def test_a_deleted_table_row_keeps_its_cells_and_a_revert_brings_the_row_back_wh
     back = revising.revert(db, c, row["id"], 0, base_number=2, author=ALICE)
     assert fresh(db, c, row)["cells"] == row["cells"] == stored(db, back)["cells"]
     assert fresh(db, c, row)["deleted"] == 0
+    before, after = events(db, c, f"block:{row['id']}")[-1][2:4]
+    assert (before["deleted"], after["deleted"]) == (True, False)
     with pytest.raises(revising.RevisionError) as error:  # the row is as it was at 0 already
         revising.revert(db, c, row["id"], 0, base_number=3, author=ALICE)
     assert said(error.value) == "没有改动:文字与当前版本相同。"

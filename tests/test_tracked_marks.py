@@ -389,9 +389,9 @@ def test_anchors_and_comment_reference_runs_are_rescued_without_their_text():
         '<w:bookmarkEnd w:id="1"/>')]
 
 
-def test_a_comment_reference_outside_a_run_is_not_rescued():
-    p = parse('<w:p><w:smartTag><w:commentReference w:id="2"/></w:smartTag></w:p>')
-    assert rescue_anchors(p) == []
+def test_a_comment_reference_outside_a_run_is_not_rescued_but_later_anchors_are():
+    p = parse('<w:p><w:smartTag><w:commentReference w:id="2"/></w:smartTag><w:bookmarkEnd w:id="1"/></w:p>')
+    assert [dump(el) for el in rescue_anchors(p)] == [dump(parse('<w:bookmarkEnd w:id="1"/>'))]
 
 
 # --- edits of text: only changed runs are rebuilt ---
@@ -482,6 +482,10 @@ def test_the_dominant_formatting_is_that_of_the_most_text_first_on_a_tie():
     p = parse('<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>ab</w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:t>c</w:t><w:tab/>'
               '</w:r><w:r><w:t>d</w:t></w:r></w:p>')
     same(dominant_rpr(p), '<w:rPr><w:b/></w:rPr>')
+    # counted over all of a run's text, not its last piece: 3 characters in three pieces beat 2
+    p = parse('<w:p><w:r><w:rPr><w:i/></w:rPr><w:t>a</w:t><w:tab/><w:t>b</w:t></w:r>'
+              '<w:r><w:rPr><w:b/></w:rPr><w:t>xy</w:t></w:r></w:p>')
+    same(dominant_rpr(p), '<w:rPr><w:i/></w:rPr>')
     assert dominant_rpr(parse('<w:p><w:r><w:t>ab</w:t></w:r></w:p>')) is None
     assert dominant_rpr(parse('<w:p/>')) is None
     assert clean_copy(None) is None
@@ -514,3 +518,76 @@ def test_every_mark_of_a_tracked_export_of_a_corpus_document_has_a_unique_id(sha
     assert {el.tag for el in mine} == {W + "ins", W + "del"}
     assert all(el.get(W + "date") == DATE for el in mine)
     Document(io.BytesIO(out))  # python-docx opens it
+
+
+# --- more edits: where typed text goes, what is merged, what is removed ---
+
+def test_typed_text_joins_the_run_before_it_or_at_the_start_the_first_run():
+    p = parse('<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>a</w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:t>b</w:t></w:r></w:p>')
+    edit_paragraph(p, "Xab", marks(1))
+    same(p, f'<w:p><w:ins {ins(1)}><w:r><w:rPr><w:b/></w:rPr><w:t>X</w:t></w:r></w:ins>'
+            '<w:r><w:rPr><w:b/></w:rPr><w:t>a</w:t></w:r>'
+            '<w:r><w:rPr><w:i/></w:rPr><w:t>b</w:t></w:r></w:p>')
+    assert views(p) == ("ab", "Xab")
+    p = parse('<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>a</w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:t>b</w:t></w:r></w:p>')
+    edit_paragraph(p, "aYb", marks(1))
+    same(p, '<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>a</w:t></w:r>'
+            f'<w:ins {ins(1)}><w:r><w:rPr><w:b/></w:rPr><w:t>Y</w:t></w:r></w:ins>'
+            '<w:r><w:rPr><w:i/></w:rPr><w:t>b</w:t></w:r></w:p>')
+    assert views(p) == ("ab", "aYb")
+
+
+def test_a_deletion_across_two_runs_is_one_mark():
+    p = parse('<w:p><w:r><w:t>ab</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>cd</w:t></w:r></w:p>')
+    edit_paragraph(p, "ad", marks(1))
+    same(p, f'<w:p><w:r><w:t>a</w:t></w:r><w:del {ins(1)}><w:r><w:delText>b</w:delText></w:r>'
+            '<w:r><w:rPr><w:b/></w:rPr><w:delText>c</w:delText></w:r></w:del>'
+            '<w:r><w:rPr><w:b/></w:rPr><w:t>d</w:t></w:r></w:p>')
+    assert views(p) == ("abcd", "ad")
+
+
+def test_a_replacement_of_a_whole_run_with_spaces_keeps_them():
+    p = parse('<w:p><w:r><w:t>a</w:t></w:r><w:r><w:t>b</w:t></w:r></w:p>')
+    edit_paragraph(p, "a x ", marks(1))
+    same(p, f'<w:p><w:r><w:t>a</w:t></w:r><w:del {ins(1)}><w:r><w:delText>b</w:delText></w:r></w:del>'
+            f'<w:ins {ins(2)}><w:r><w:t xml:space="preserve"> x </w:t></w:r></w:ins></w:p>')
+    assert views(p) == ("ab", "a x ")
+
+
+def test_special_characters_count_as_text_and_go_as_elements():
+    p = parse('<w:p><w:r><w:t/><w:t>a</w:t><w:noBreakHyphen/><w:t>b</w:t><w:ptab w:alignment="right"/>'
+              '<w:cr/><w:t>c</w:t></w:r></w:p>')
+    edit_paragraph(p, "a-b\tc", marks(1))
+    same(p, '<w:p><w:r><w:t/><w:t>a</w:t><w:noBreakHyphen/><w:t>b</w:t><w:ptab w:alignment="right"/></w:r>'
+            f'<w:del {ins(1)}><w:r><w:cr/></w:r></w:del><w:r><w:t>c</w:t></w:r></w:p>')
+
+
+def test_an_edit_of_ruby_text_changes_its_base_and_not_its_guide():
+    p = parse('<w:p><w:r><w:ruby><w:rt><w:r><w:t>zhōng</w:t></w:r></w:rt>'
+              '<w:rubyBase><w:r><w:t>中</w:t></w:r></w:rubyBase></w:ruby></w:r><w:r><w:t>国</w:t></w:r></w:p>')
+    edit_paragraph(p, "华国", marks(1, tracked=False))
+    same(p, '<w:p><w:r><w:ruby><w:rt><w:r><w:t>zhōng</w:t></w:r></w:rt>'
+            '<w:rubyBase><w:r><w:t>华</w:t></w:r></w:rubyBase></w:ruby></w:r><w:r><w:t>国</w:t></w:r></w:p>')
+
+
+def test_a_link_keeps_its_other_runs_when_one_is_emptied():
+    p = parse('<w:p><w:hyperlink w:anchor="x"><w:r><w:t>a</w:t></w:r><w:r><w:t>b</w:t></w:r></w:hyperlink></w:p>')
+    edit_paragraph(p, "a", marks(1, tracked=False))
+    same(p, '<w:p><w:hyperlink w:anchor="x"><w:r><w:t>a</w:t></w:r></w:hyperlink></w:p>')
+    p = parse('<w:p><w:sdt><w:sdtContent><w:hyperlink><w:r><w:t>a</w:t></w:r></w:hyperlink></w:sdtContent>'
+              '</w:sdt></w:p>')
+    edit_paragraph(p, "", marks(1, tracked=False))
+    same(p, '<w:p></w:p>')  # the emptied link and control go with their run; the paragraph stays
+
+
+def test_text_in_runs_already_inserted_or_deleted_reads_as_word_shows_it():
+    p = parse(f'<w:p><w:ins w:id="1" w:author="x"><w:r><w:t>ab</w:t></w:r></w:ins>'
+              '<w:del w:id="2" w:author="x"><w:r><w:delText>zz</w:delText></w:r></w:del></w:p>')
+    edit_paragraph(p, "abc", marks(3, tracked=False))
+    same(p, '<w:p><w:ins w:id="1" w:author="x"><w:r><w:t>abc</w:t></w:r></w:ins>'
+            '<w:del w:id="2" w:author="x"><w:r><w:delText>zz</w:delText></w:r></w:del></w:p>')
+
+
+def test_a_new_paragraph_without_a_model_has_plain_inserted_text():
+    p = new_paragraph(None, "x", marks(1))
+    same(p, f'<w:p><w:ins {ins(1)}><w:r><w:t>x</w:t></w:r></w:ins></w:p>')

@@ -347,6 +347,30 @@ def test_a_session_cookie_with_another_sessions_signature_is_refused(app, db):
     assert status_with(f"{token}.{own_mac}") == 200 and status_with(f"{token}.{other_mac}") == 303
 
 
+def test_session_and_device_cookies_keep_their_format_so_an_upgrade_signs_no_one_out(app, db, monkeypatch):
+    """The formats are pinned: cookies handed out before an upgrade must still work after it."""
+    import hashlib
+    import hmac
+
+    now = utc_now()
+    monkeypatch.setattr(accounts, "utc_now", lambda: now)  # the throttle's clock stands still
+
+    secret = app.state.signer.secret
+    _, token = accounts.sign_in(db, "zhang", PASSWORD, "198.51.100.7")
+    mac = hmac.new(secret, b"editor-session\x1f" + token.encode(), hashlib.sha256).hexdigest()[:32]
+    editor = TestClient(app, cookies={"ed": f"{token}.{mac}"}, follow_redirects=False)
+    assert editor.get("/editor").status_code == 200
+    device = "earlier-device-id"
+    mac = hmac.new(secret, f"device\x1f{device}\x1fzhang".encode(), hashlib.sha256).hexdigest()[:32]
+    owner = TestClient(app, client=("203.0.113.66", 40000), follow_redirects=False)
+    owner.cookies.set("device", f"{device}.{mac}.zhang", path=SIGN_IN)
+    attacker = TestClient(app, client=("203.0.113.66", 40001), follow_redirects=False)
+    for n in range(3):
+        sign_in(attacker, password=f"guess {n}")
+    assert sign_in(attacker).status_code == 429
+    assert sign_in(owner).status_code == 303  # its own bucket, not the address's
+
+
 # The editor home -----------------------------------------------------------------------------------------------
 
 def test_the_editor_home_shows_each_consultations_window_and_the_accounts_role(client, db):

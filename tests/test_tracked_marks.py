@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 
 import pytest
@@ -109,10 +110,16 @@ def test_a_mark_carries_its_id_author_and_date_and_ids_count_up():
     assert m.next_id == 9
 
 
-def test_a_naive_date_is_taken_as_utc_and_a_bad_one_is_left_out():
-    m = Marks(True, 1)
-    m.start_block("a", "2024-05-06 10:30:00.123456")
-    assert m.mark("ins").get(W + "date") == "2024-05-06T10:30:00Z"
+def test_a_naive_date_is_taken_as_utc_and_a_bad_one_is_left_out(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Shanghai")  # a server in China: still not local time
+    time.tzset()
+    try:
+        m = Marks(True, 1)
+        m.start_block("a", "2024-05-06 10:30:00.123456")
+        assert m.mark("ins").get(W + "date") == "2024-05-06T10:30:00Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
     m.start_block("a", "yesterday")
     assert W + "date" not in m.mark("ins").attrib  # Word refuses a w:date that is no xsd:dateTime
     m.start_block("a", None)

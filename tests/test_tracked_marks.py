@@ -598,3 +598,12 @@ def test_text_in_runs_already_inserted_or_deleted_reads_as_word_shows_it():
 def test_a_new_paragraph_without_a_model_has_plain_inserted_text():
     p = new_paragraph(None, "x", marks(1))
     same(p, f'<w:p><w:ins {ins(1)}><w:r><w:t>x</w:t></w:r></w:ins></w:p>')
+
+
+def test_text_starting_or_ending_with_a_space_keeps_it_for_word():
+    # Without xml:space="preserve" Word drops a w:t's leading and trailing spaces.
+    same(new_run("新条 ", None), '<w:r><w:t xml:space="preserve">新条 </w:t></w:r>')
+    same(new_run("新 条", None), '<w:r><w:t>新 条</w:t></w:r>')
+    p = parse('<w:p><w:r><w:t>ab</w:t></w:r></w:p>')
+    edit_paragraph(p, " xab", marks(1, tracked=False))  # typed " x" joined by the kept "ab"
+    same(p, '<w:p><w:r><w:t xml:space="preserve"> xab</w:t></w:r></w:p>')

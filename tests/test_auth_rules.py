@@ -282,7 +282,8 @@ def test_a_user_name_is_read_without_surrounding_spaces_and_cut_at_64_characters
 
 # Cookies the server did not make --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cookie", ["ed=abc.\u00e9", "ed=\u00e9.0123", "ed=.0123", "device=\u00e9.x.zhang"])
+@pytest.mark.parametrize("cookie", ["ed=abc.\u00e9", "ed=\u00e9.0123", "ed=.0123", "device=\u00e9.x.zhang",
+                                    "device=abc.\u00e9.zhang"])
 def test_a_cookie_with_foreign_characters_or_no_token_is_ignored_not_a_server_error(client, db, cookie):
     headers = {"Cookie": cookie.encode()}
     response = client.get("/editor", headers=headers)
@@ -316,6 +317,21 @@ def test_each_browser_gets_its_own_random_device_id(app, db):
         assert name == "zhang" and len(mac) == 32 and len(device) >= 24
         ids.append(device)
     assert ids[0] != ids[1]
+
+
+def test_the_device_cookie_works_for_a_user_name_with_a_dot(app, db, monkeypatch):
+    now = utc_now()
+    monkeypatch.setattr(accounts, "utc_now", lambda: now)  # the throttle's clock stands still
+    accounts.create_account(db, "zhang.san", "张三", "editor", PASSWORD, "test")
+    owner = TestClient(app, client=("203.0.113.66", 40000), follow_redirects=False)
+    assert sign_in(owner, username="zhang.san").status_code == 303
+    assert owner.cookies.get("device").endswith(".zhang.san")
+    owner.cookies.delete("ed")
+    attacker = TestClient(app, client=("203.0.113.66", 40001), follow_redirects=False)
+    for n in range(3):
+        assert sign_in(attacker, username="zhang.san", password=f"guess {n}").status_code == 401
+    assert sign_in(attacker, username="zhang.san").status_code == 429
+    assert sign_in(owner, username="zhang.san").status_code == 303
 
 
 @pytest.mark.parametrize("change", ["name", "id"])

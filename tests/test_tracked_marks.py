@@ -101,10 +101,16 @@ def opens_in_python_docx(p: etree._Element) -> list[str]:
 
 # --- Marks: who and when ---
 
-def test_a_mark_carries_its_id_author_and_date_and_ids_count_up():
-    m = Marks(True, 7)
-    m.start_block("王五", "2024-05-06T10:30:00+08:00")  # China time, written as UTC
-    first, second = m.mark("ins"), m.mark("del")
+def test_a_mark_carries_its_id_author_and_date_and_ids_count_up(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Shanghai")  # the server's local time is not what Word reads
+    time.tzset()
+    try:
+        m = Marks(True, 7)
+        m.start_block("王五", "2024-05-06T10:30:00+08:00")  # China time, written as UTC
+        first, second = m.mark("ins"), m.mark("del")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
     same(first, '<w:ins w:id="7" w:author="王五" w:date="2024-05-06T02:30:00Z"/>')
     same(second, '<w:del w:id="8" w:author="王五" w:date="2024-05-06T02:30:00Z"/>')
     assert m.next_id == 9
@@ -168,14 +174,17 @@ def test_adjacent_marks_of_one_kind_and_author_become_one_and_others_stay_apart(
 def test_a_mark_already_in_the_document_is_not_merged_with_a_new_one():
     p = parse(f'<w:p><w:ins w:id="1" w:author="{AUTHOR}"><w:r><w:t>old</w:t></w:r></w:ins>'
               "<w:r><w:t>new</w:t></w:r></w:p>")
+    p.append(parse("<w:r><w:t>more</w:t></w:r>"))
     m = Marks(True, 2)
     m.start_block(AUTHOR, None)
-    m.wrap("ins", p[1])
     elsewhere = parse("<w:p><w:r><w:t>x</w:t></w:r></w:p>")
     elsewhere.remove(m.wrap("ins", elsewhere[0]))  # a wrapper taken out again is skipped
+    m.wrap("ins", p[1])
+    m.wrap("ins", p[2])
     m.merge_adjacent()
     assert [c.tag for c in p] == [W + "ins", W + "ins"]
-    assert [c.get(W + "id") for c in p] == ["1", "2"]
+    assert [c.get(W + "id") for c in p] == ["1", "3"]
+    assert ["".join(c.itertext()) for c in p] == ["old", "newmore"]
 
 
 def test_a_new_mark_takes_in_the_new_marks_after_it_but_not_an_original_one():

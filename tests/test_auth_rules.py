@@ -268,7 +268,8 @@ def test_a_form_without_the_name_and_password_fields_asks_for_both(client, db):
 
 def test_a_signed_in_editor_opening_the_sign_in_page_goes_straight_on(client, db):
     sign_in(client)
-    assert client.get(SIGN_IN, params={"next": "/editor/_edit"}).headers["location"] == "/editor/_edit"
+    response = client.get(SIGN_IN, params={"next": "/editor/_edit"})
+    assert response.status_code == 303 and response.headers["location"] == "/editor/_edit"
     assert client.get(SIGN_IN, params={"next": "https://evil.example"}).headers["location"] == "/editor"
 
 

@@ -60,3 +60,75 @@ def test_a_form_that_trickles_in_is_refused_as_too_slow(locale, says):
     status, headers, text = refusal(408, 65536, locale)
     assert (status, text) == (408, says)
     assert headers["connection"] == "close"
+
+
+def _run(make):
+    """asyncio.run(make()) in a thread of its own (this thread may already have a loop running)."""
+    import asyncio
+    import threading
+
+    out = {}
+    worker = threading.Thread(target=lambda: out.setdefault("value", asyncio.run(make())))
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "the body limit waited for a body it should not have read"
+    return out["value"]
+
+
+def _post(limit: int, chunks: list[bytes], content_length: int | None = None):
+    """A POST through BodyLimit alone: (status answered, what the app read, messages received)."""
+    read = []
+    received = []
+
+    async def app(scope, receive, send):
+        while True:
+            message = await receive()
+            read.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def make():
+        import asyncio
+
+        sent = []
+        queue = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+
+        async def receive():
+            if queue:
+                received.append(queue[0])
+                return queue.pop(0)
+            await asyncio.sleep(3600)  # a client that never sends the rest
+
+        async def send(message):
+            sent.append(message)
+
+        headers = [(b"content-type", b"application/x-www-form-urlencoded")]
+        if content_length is not None:
+            headers.append((b"content-length", str(content_length).encode()))
+        scope = {"type": "http", "method": "POST", "path": "/c/x/b/1", "headers": headers, "state": {"locale": "en"}}
+        await BodyLimit(app, limit, timeout=60)(scope, receive, send)
+        return sent[0]["status"]
+
+    status = _run(make)
+    return status, b"".join(read), received
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_any_of_the_body_is_read():
+    """The client that announces 11 bytes to a 10-byte limit and then sends nothing is answered at once."""
+    status, read, received = _post(10, [], content_length=11)
+    assert status == 413 and read == b"" and received == []
+
+
+def test_a_declared_length_of_exactly_the_limit_is_read_and_accepted():
+    status, read, _ = _post(10, [b"a=12345678"], content_length=10)
+    assert (status, read) == (200, b"a=12345678")
+
+
+@pytest.mark.parametrize("chunks, status", [
+    ([b"a=123", b"45678"], 200),  # exactly the limit, in two pieces and without a declared length
+    ([b"a=123", b"456789"], 413),  # one byte over
+])
+def test_an_undeclared_body_is_counted_to_the_byte(chunks, status):
+    assert _post(10, chunks)[0] == status

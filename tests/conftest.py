@@ -57,6 +57,17 @@ def db(settings, client):
     database.close()
 
 
+def finish(coroutine):
+    """Run a coroutine that never waits on anything, without an event loop (another test of the
+    session may have left one running in this thread, so asyncio.run would refuse)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise AssertionError("the coroutine waited for something")
+
+
 def parse_html(text: str):
     """Parse a page (tests check parsed HTML, not strings)."""
     import lxml.html

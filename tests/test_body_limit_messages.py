@@ -6,18 +6,9 @@ a closed connection (the rest of the body was never read, so the connection cann
 """
 
 import pytest
+from conftest import finish
 
 from revise.web.middleware import BodyLimit
-
-
-def _finish(coroutine):
-    """Run a coroutine that never waits (no event loop: another test may have left one running)."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    coroutine.close()
-    raise AssertionError("the refusal waited for something")
 
 
 def refusal(status: int, limit: int, locale: str | None):
@@ -32,7 +23,7 @@ def refusal(status: int, limit: int, locale: str | None):
     scope = {"type": "http", "method": "POST", "path": "/c/x/b/1", "headers": []}
     if locale is not None:
         scope["state"] = {"locale": locale}
-    _finish(BodyLimit(None, limit)._refuse(scope, receive, send, status, limit))
+    finish(BodyLimit(None, limit)._refuse(scope, receive, send, status, limit))
     start, body = sent
     headers = {k.decode(): v.decode() for k, v in start["headers"]}
     return start["status"], headers, body["body"].decode()

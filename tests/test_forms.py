@@ -9,6 +9,7 @@ from starlette.datastructures import Headers
 from starlette.formparsers import FormParser
 from starlette.formparsers import MultiPartException
 
+from conftest import finish
 from revise.web.forms import FormTooLarge, parse_urlencoded
 
 
@@ -19,18 +20,7 @@ def starlette(body: bytes, max_fields=1000, max_part_size=1024 * 1024):
 
     parser = FormParser(Headers({"content-type": "application/x-www-form-urlencoded"}), stream(),
                         max_fields=max_fields, max_part_size=max_part_size)
-    return list(_finish(parser.parse()).multi_items())
-
-
-def _finish(coroutine):
-    """Run a coroutine that never waits on anything (the whole body is at hand) without an event
-    loop: another test of the session may have left one running in this thread."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    coroutine.close()
-    raise AssertionError("the parser waited for something")
+    return list(finish(parser.parse()).multi_items())
 
 
 # Bodies made of what matters to a decoder: separators, escapes good and bad, plus signs, hex

@@ -117,7 +117,7 @@ async def _public_page(request: Request, c: dict, values: tuple, blocks_serial: 
     """The cached page for this consultation and language, rebuilt (once) when its version changed."""
     key = _page_key(c["id"], request.scope)
     cache = request.app.state.page_cache
-    return await cache.latest(("public", *key), (_draft_version(c, values, blocks_serial), comments_serial),
+    return await cache.latest(("public", *key), _page_version(c, values, blocks_serial, comments_serial),
                               lambda: run_in_threadpool(_build, request, c["id"], key))
 
 
@@ -146,11 +146,16 @@ async def answer_cached(scope, receive, send) -> bool:
         return False
     c, values, blocks_serial, comments_serial = found
     page = state.page_cache.get(("public", *_page_key(c["id"], scope)))
-    if page is None or page.version != (_draft_version(c, values, blocks_serial), comments_serial):
+    if page is None or page.version != _page_version(c, values, blocks_serial, comments_serial):
         return False
     scope["state"].update(session_id=None, new_session_id=None)  # as `consultation`: no form, no session cookie
     await _send_for(Headers(scope=scope), page)(scope, receive, send)
     return True
+
+
+def _page_version(c: dict, values: tuple, blocks_serial: int, comments_serial: int) -> tuple:
+    """The version a cached public page is kept under (the route and the shortcut compare the same)."""
+    return (_draft_version(c, values, blocks_serial), comments_serial)
 
 
 def _draft_version(c: dict, values: tuple, blocks_serial: int) -> tuple:

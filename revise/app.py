@@ -113,8 +113,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             # One layer doing, in this order: ForwardedClient (the real client and scheme, issue #10),
-            # AccessLog (one line per request, secrets redacted, issue #15), SecurityHeaders,
-            # LocaleMiddleware, AllowedHosts, VisitorSession, BodyLimit (revise/web/middleware.py).
+            # AccessLog (one line per request, secrets redacted, issue #15), the security headers,
+            # the language, the host names served, the visitor session, the body limits
+            # (revise/web/middleware.py).
             Middleware(RequestPath, trusted=settings.trusted_proxies,
                        hsts=settings.public_url.startswith("https://"), allowed_hosts=settings.host_names,
                        limit=settings.max_form_bytes,

@@ -1,5 +1,6 @@
 """RequestPath (issue #11): the seven request guards folded into one layer answer exactly as the
-seven separate layers did — same status, same headers, same cookies, same access-log line."""
+seven separate layers did (kept as the oracle in tests/reference_layers.py) — same status, same
+headers, same cookies, same access-log line."""
 
 from __future__ import annotations
 
@@ -18,16 +19,8 @@ from revise.security import Signer
 from revise.timeutil import from_text
 from revise.web.access_log import AccessLog
 from revise.web.clients import ForwardedClient
-from revise.web.middleware import (
-    AllowedHosts,
-    BodyLimit,
-    LocaleMiddleware,
-    RequestPath,
-    SecurityHeaders,
-    VisitorSession,
-    _cookie,
-    _cookie_jar,
-)
+from reference_layers import AllowedHosts, LocaleMiddleware, SecurityHeaders, VisitorSessionLayer, cookie
+from revise.web.middleware import BodyLimit, RequestPath, VisitorSession, _cookie_jar
 
 HOSTS = ("testserver", "consult.example.gov.cn")
 TRUSTED = ("10.0.0.0/8",)
@@ -53,7 +46,7 @@ def make(layers: str) -> Starlette:
     else:  # the stack as it was before issue #11, outermost first
         middleware = [Middleware(ForwardedClient, trusted=TRUSTED), Middleware(AccessLog),
                       Middleware(SecurityHeaders, hsts=True), Middleware(LocaleMiddleware),
-                      Middleware(AllowedHosts, allowed_hosts=HOSTS), Middleware(VisitorSession),
+                      Middleware(AllowedHosts, allowed_hosts=HOSTS), Middleware(VisitorSessionLayer),
                       Middleware(BodyLimit, **limits)]
     app = Starlette(routes=[Route("/", page), Route("/form", form, methods=["POST"]),
                             Route("/multi", form, methods=["POST"])], middleware=middleware)
@@ -132,7 +125,7 @@ def test_the_cookie_header_is_read_as_simplecookie_reads_it():
         for headers in ([sample], [previous, sample]):
             jar = _cookie_jar(headers)
             for name in ("lang", "sid", "a"):
-                expected = _cookie({"headers": [(b"cookie", h) for h in headers]}, name)
+                expected = cookie({"headers": [(b"cookie", h) for h in headers]}, name)
                 assert (jar.get(name) if jar is not None else None) == expected, (headers, name)
 
 

@@ -1,5 +1,6 @@
-"""ASGI middleware: security headers on every answer, the visitor's language, the hosts served,
-the visitor session and the limits on request bodies."""
+"""The one ASGI layer every request passes (RequestPath): the real client, the access log, the
+security headers, the visitor's language, the host names served, the visitor session and the
+limits on request bodies; and the pieces it is built from."""
 
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ from http.cookies import Morsel, SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from revise.i18n import N_, choose_locale
-from revise.web.access_log import AccessLog, log as access_log, write_line
+from revise.web.access_log import log as access_log, write_line
 from revise.web.clients import ForwardedClient
 
 logger = logging.getLogger("revise")
@@ -37,50 +37,8 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
 LANG_COOKIE = "lang"
-
-
-def _cookie(scope: Scope, name: str) -> str | None:
-    """One cookie's value from the request headers; a malformed Cookie header counts as none."""
-    jar = SimpleCookie()
-    for header, value in scope["headers"]:
-        if header == b"cookie":
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed header must not break the page
-                return None
-    return jar[name].value if name in jar else None
-
-
+SESSION_COOKIE = "sid"
 HSTS = "max-age=31536000"
-
-
-class SecurityHeaders:
-    """Adds the security headers to every HTTP response, errors included.
-
-    It sits outside every middleware that sets a cookie, so it also sees each answer's final
-    headers: one that sets a cookie is never left publicly cacheable, or a shared cache would
-    hand one visitor's session to the next (issue #10). `hsts` when the base URL is https.
-    """
-
-    def __init__(self, app: ASGIApp, hsts: bool = False):
-        self.app = app
-        self.headers = {**SECURITY_HEADERS, **({"strict-transport-security": HSTS} if hsts else {})}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    headers.setdefault(name, value)
-                if "set-cookie" in headers:
-                    headers["cache-control"] = private_cache_control(headers.get("cache-control", ""))
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def private_cache_control(value: str) -> str:
@@ -92,49 +50,12 @@ def private_cache_control(value: str) -> str:
     return ", ".join(kept)
 
 
-class LocaleMiddleware:
-    """Chooses zh_CN or en for the request (scope state "locale") and remembers ?lang=."""
+class HostNames:
+    """The host names served: exact ("consult.example.gov.cn", "::1") or "*.example.gov.cn"; "*"
+    allows any. A request for another name is refused with 400 in the visitor's language (Starlette's
+    TrustedHostMiddleware does the same matching but answers in English only)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        asked = (query.get("lang") or [None])[0]
-        remembered = _cookie(scope, LANG_COOKIE)
-        locale = choose_locale(asked, remembered, headers.get("accept-language", ""))
-        scope.setdefault("state", {})["locale"] = locale
-        remember = asked is not None and locale != remembered
-
-        async def send_with_locale(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                out = MutableHeaders(scope=message)
-                out.add_vary_header("Accept-Language")
-                out.add_vary_header("Cookie")
-                out.setdefault("content-language", locale.replace("_", "-"))
-                if remember:
-                    out.append(
-                        "set-cookie",
-                        f"{LANG_COOKIE}={locale}; Path=/; Max-Age=31536000; SameSite=Lax",
-                    )
-            await send(message)
-
-        await self.app(scope, receive, send_with_locale)
-
-
-class AllowedHosts:
-    """Refuses (400, in the visitor's language) requests addressed to a host name not served.
-
-    Starlette's TrustedHostMiddleware does the same matching but answers in English only;
-    names are exact ("consult.example.gov.cn", "::1") or "*.example.gov.cn"; "*" allows any.
-    """
-
-    def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...]):
-        self.app = app
+    def __init__(self, allowed_hosts: tuple[str, ...]):
         self.exact = {name.lower() for name in allowed_hosts if not name.startswith("*")}
         self.suffixes = tuple(name.lower()[1:] for name in allowed_hosts if name.startswith("*."))
         self.any = "*" in allowed_hosts
@@ -150,31 +71,15 @@ class AllowedHosts:
             return False
         return self.any or name in self.exact or name.endswith(self.suffixes)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self.allows(Headers(scope=scope).get("host", "")):
-            await self.app(scope, receive, send)
-            return
-        from revise.i18n import gettext
-
-        locale = scope.get("state", {}).get("locale", "zh_CN")
-        text = gettext(N_("This site is not served under that address. Use the consultation's official link."), locale)
-        await PlainTextResponse(text, status_code=400)(scope, receive, send)
-
-
-SESSION_COOKIE = "sid"
-
 
 class VisitorSession:
-    """Gives every visitor a session id (cookie "sid") that CSRF tokens are bound to.
+    """Every visitor's session id (cookie "sid", given by RequestPath) that CSRF tokens are bound to.
 
     Only the server issues ids: an id is a random part and an HMAC of it with the app's secret
     (app.state.signer), so an id a client made up is replaced by a fresh one before the app sees
     it. rotate() gives the visitor a new id at sign-in and sign-out (issue #10): the CSRF tokens of
     the old id stop working, and an id planted in a browser before sign-in is worth nothing after.
     """
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
 
     @staticmethod
     def _secret(scope: Scope) -> bytes:
@@ -205,29 +110,6 @@ class VisitorSession:
         state["session_id"], state["new_session_id"] = None, cls.issue(cls._secret(scope))
         return state["new_session_id"]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        secret = self._secret(scope)
-        existing = _cookie(scope, SESSION_COOKIE) or ""
-        valid = self.issued(secret, existing)
-        state = scope.setdefault("state", {})
-        state["session_id"] = existing if valid else None
-        state["new_session_id"] = None if valid else self.issue(secret)
-        secure = "; Secure" if scope.get("scheme") == "https" else ""
-
-        async def send_with_cookie(message: Message) -> None:
-            # Read at the start of the answer: the app may have rotated the id meanwhile.
-            if message["type"] == "http.response.start" and state.get("new_session_id"):
-                MutableHeaders(scope=message).append(
-                    "set-cookie",
-                    f"{SESSION_COOKIE}={state['new_session_id']}; Path=/; HttpOnly; SameSite=Lax{secure}",
-                )
-            await send(message)
-
-        await self.app(scope, receive, send_with_cookie)
-
 
 class BodyLimit:
     """Refuses request bodies over the limit with 413, and bodies that trickle in with 408.
@@ -243,6 +125,7 @@ class BodyLimit:
     """
 
     MIN_RATE = 10 * 1024  # bytes per second
+    clock = staticmethod(time.monotonic)  # the deadline's clock (a test gives the client's own times)
 
     def __init__(self, app: ASGIApp, limit: int, uploads: dict[str, int] | None = None,
                  multipart: tuple[tuple[str, int], ...] = (), timeout: float = 30.0):
@@ -290,8 +173,8 @@ class BodyLimit:
             nonlocal received, started, finished
             if finished:  # the body is complete: what remains is waiting for a disconnect
                 return await receive()
-            started = time.monotonic() if started is None else started
-            remaining = started + self.timeout + received / self.MIN_RATE - time.monotonic()
+            started = self.clock() if started is None else started
+            remaining = started + self.timeout + received / self.MIN_RATE - self.clock()
             with anyio.move_on_after(max(remaining, 0)) as waited:
                 message = await receive()
             if waited.cancelled_caught:
@@ -372,17 +255,19 @@ def _set_header(headers: list, name: bytes, value: bytes) -> None:
 
 
 class RequestPath:
-    """ForwardedClient, AccessLog, SecurityHeaders, LocaleMiddleware, AllowedHosts, VisitorSession and
-    BodyLimit, in that order (outermost first), as one layer: one pass over the request headers, the
-    Cookie header parsed once, and one wrapper of `send` that adds, at the start of the answer, what
-    each of them added (the session cookie, then Vary/Content-Language/the lang cookie, then the
-    security headers and the private Cache-Control), then logs the answer (issue #11: seven nested
-    layers were a quarter of the event loop's time per comment POST).
+    """Every HTTP request's guards as one ASGI layer, outermost first: the real client and scheme
+    behind a trusted proxy (ForwardedClient), one access-log line (issue #15), the security headers
+    and no public cache for an answer that sets a cookie, the visitor's language (zh_CN by default,
+    ?lang= remembered), the host names served, the visitor session, and the body limits
+    (BodyLimit). One pass over the request headers, the Cookie header parsed once, and one wrapper of
+    `send` that adds, at the start of the answer, the session cookie, then Vary/Content-Language/the
+    lang cookie, then the security headers and the private Cache-Control, then logs the answer
+    (issue #11: these were seven nested layers, a quarter of the event loop's time per comment POST;
+    `tests/reference_layers.py` keeps them as the oracle `tests/test_request_path.py` compares with).
 
-    Each guard is the same code as its own class above (which stay, for anything but HTTP and for
-    the tests); this only saves the layers, repeated parsing, and repeated scans of the same lists.
     What depends on a client-chosen value only through a small set of outcomes (the Host header's
-    verdict, the locale chosen) is remembered in small bounded dicts.
+    verdict, the locale chosen) is remembered in small bounded dicts. Anything but HTTP (the
+    lifespan; revise serves no WebSocket, the router closes one) goes straight to the app.
     """
 
     CACHE = 512  # entries of each small memo; cleared when full (clients choose the keys)
@@ -394,14 +279,11 @@ class RequestPath:
         # async (scope, receive, send) -> bool: answers a request the app would answer the same way,
         # without the app's routing, or returns False (revise.web.public.answer_cached: the crowd's page).
         self.shortcut = shortcut
-        body = BodyLimit(app, limit, uploads, multipart, timeout)
-        session = VisitorSession(body)
-        self.hosts = AllowedHosts(session, allowed_hosts)
-        self.security = SecurityHeaders(LocaleMiddleware(self.hosts), hsts)
-        self.body = body
-        # Anything but HTTP (lifespan, websocket) goes through the separate layers, as before.
-        self.layers = ForwardedClient(AccessLog(self.security), trusted)
-        self.security_headers = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in self.security.headers.items())
+        self.body = BodyLimit(app, limit, uploads, multipart, timeout)
+        self.hosts = HostNames(allowed_hosts)
+        self.forwarded = ForwardedClient(app, trusted)  # only its rewrite of the scope is used
+        headers = {**SECURITY_HEADERS, **({"strict-transport-security": HSTS} if hsts else {})}
+        self.security_headers = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
         self._host_ok: dict[str, bool] = {}
         self._locales: dict[tuple, str] = {}
 
@@ -424,9 +306,9 @@ class RequestPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.layers(scope, receive, send)
+            await self.app(scope, receive, send)
             return
-        scope = self.layers.rewrite(scope)
+        scope = self.forwarded.rewrite(scope)
         logged = access_log.isEnabledFor(logging.INFO)
         started = time.perf_counter() if logged else 0.0
         status = 0

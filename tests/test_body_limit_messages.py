@@ -5,6 +5,8 @@ sentence in the visitor's language (Chinese when none was chosen), the limit in 
 a closed connection (the rest of the body was never read, so the connection cannot be reused).
 """
 
+import logging
+
 import pytest
 from conftest import finish
 
@@ -123,3 +125,173 @@ def test_a_declared_length_of_exactly_the_limit_is_read_and_accepted():
 ])
 def test_an_undeclared_body_is_counted_to_the_byte(chunks, status):
     assert _post(10, chunks)[0] == status
+
+
+# --- how long a body may take (issue #10): `timeout` seconds, plus one second per 10 KB received ---------
+
+
+def _timed_post(chunks: list[tuple[float, bytes]], *, timeout: float = 30, limit: int = 1 << 20,
+                then: float | None = None, client=("203.0.113.9", 5000)):
+    """A POST whose body pieces reach the server at the given times (seconds on the client's own
+    clock, which BodyLimit reads): the status answered and what the app read. `then`: once the body
+    is complete the app waits for the client to go away, and it does at that time."""
+    read: list[bytes] = []
+
+    async def app(scope, receive, send):
+        while True:
+            message = await receive()
+            read.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        if then is not None:
+            assert (await receive())["type"] == "http.disconnect"
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def make():
+        import asyncio
+
+        sent = []
+        arrivals = [at for at, _ in chunks] + ([then] if then is not None else [])
+        queue = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, (_, c) in enumerate(chunks)]
+        if then is not None:
+            queue.append({"type": "http.disconnect"})
+        now = [arrivals[0]]
+
+        async def receive():
+            await asyncio.sleep(0)  # where a deadline already passed cuts the wait short
+            message = queue.pop(0)
+            now[0] = arrivals[len(arrivals) - len(queue)] if queue else now[0]
+            return message
+
+        async def send(message):
+            sent.append(message)
+
+        limiter = BodyLimit(app, limit, timeout=timeout)
+        limiter.clock = lambda: now[0]
+        scope = {"type": "http", "method": "POST", "path": "/c/x/b/1", "client": client,
+                 "headers": [(b"content-type", b"application/x-www-form-urlencoded")], "state": {"locale": "zh_CN"}}
+        await limiter(scope, receive, send)
+        return sent[0]["status"], sent[1]["body"].decode()
+
+    status, text = _run(make)
+    return status, text, b"".join(read)
+
+
+@pytest.mark.parametrize("second_piece_at, status", [(29.0, 200), (31.0, 408)])
+def test_a_small_form_must_arrive_within_the_timeout(second_piece_at, status):
+    answered, text, read = _timed_post([(0.0, b"a=1"), (second_piece_at, b"&b=2")])
+    assert answered == status
+    if status == 200:
+        assert read == b"a=1&b=2"
+    else:
+        assert text == "表单传送太慢,未被接受。请检查网络连接后重新提交。"
+
+
+@pytest.mark.parametrize("timeout, second_piece_at, status", [(5, 4.0, 200), (5, 6.0, 408), (60, 59.0, 200)])
+def test_the_timeout_is_the_configured_one(timeout, second_piece_at, status):
+    assert _timed_post([(0.0, b"a=1"), (second_piece_at, b"&b=2")], timeout=timeout)[0] == status
+
+
+@pytest.mark.parametrize("last_piece_at, status", [
+    (31.5, 200),  # 20 KB received: 30 s + 2 s
+    (32.5, 408),
+])
+def test_each_10_kb_received_earns_one_more_second(last_piece_at, status):
+    """A large upload on a slow line still gets through; a trickle of bytes does not."""
+    assert _timed_post([(0.0, b"a=" + b"x" * (20 * 1024 - 2)), (last_piece_at, b"&b=2")])[0] == status
+
+
+def test_the_allowance_counts_every_piece_received_so_far():
+    pieces = [(0.0, b"a=" + b"x" * 10238)] + [(1.0 + i, b"y" * 10240) for i in range(4)]  # 50 KB by 4 s
+    assert _timed_post(pieces + [(34.5, b"&b=2")])[0] == 200  # 30 s + 5 s
+    assert _timed_post(pieces + [(35.5, b"&b=2")])[0] == 408
+
+
+def test_a_form_sent_whole_is_never_cut_off_however_long_the_app_then_waits():
+    """Once the body is complete, waiting for the client (to notice it leave) has no deadline."""
+    status, _, read = _timed_post([(0.0, b"a=1")], then=10_000.0)
+    assert (status, read) == (200, b"a=1")
+
+
+def test_a_form_too_slow_is_one_line_in_the_log(caplog):
+    with caplog.at_level(logging.INFO, logger="revise"):
+        assert _timed_post([(0.0, b"a=1"), (31.0, b"&b=2")])[0] == 408
+    assert [r.getMessage() for r in caplog.records if r.name == "revise"] == [
+        "client 203.0.113.9 sent its body too slowly: POST /c/x/b/1 answered 408"]
+
+
+# --- which requests are limited, and by how much --------------------------------------------------------
+
+
+def _through(method: str, path: str, content_type: bytes, size: int, **limits):
+    """The status BodyLimit(limit=1000, uploads=…, multipart=…) answers a body of `size` bytes."""
+    async def app(scope, receive, send):
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def make():
+        sent = []
+        body = [{"type": "http.request", "body": b"x" * size, "more_body": False}]
+
+        async def receive():
+            return body.pop(0) if body else {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        headers = [(b"content-type", content_type), (b"content-length", str(size).encode())]
+        scope = {"type": "http", "method": method, "path": path, "headers": headers, "state": {"locale": "en"}}
+        await BodyLimit(app, 1000, uploads={"/editor/new": 5000}, multipart=((r"/c/[a-z]+/b/\d+", 3000),),
+                        **limits)(scope, receive, send)
+        return sent[0]["status"]
+
+    return _run(make)
+
+
+FORM, MULTIPART = b"application/x-www-form-urlencoded", b"multipart/form-data; boundary=x"
+
+
+@pytest.mark.parametrize("method, path, content_type, size, status", [
+    ("POST", "/c/x/b/1", FORM, 1000, 200),
+    ("POST", "/c/x/b/1", FORM, 1001, 413),
+    ("PUT", "/c/x/b/1", FORM, 1001, 413),
+    ("PATCH", "/c/x/b/1", FORM, 1001, 413),
+    ("DELETE", "/c/x/b/1", FORM, 1001, 413),
+    ("GET", "/c/x/b/1", FORM, 100_000, 200),  # a reader's page is never refused for a body
+    ("HEAD", "/c/x/b/1", FORM, 100_000, 200),
+    ("OPTIONS", "/c/x/b/1", FORM, 100_000, 200),
+    ("POST", "/editor/new", FORM, 5000, 200),  # the draft upload's own limit, whatever the type
+    ("POST", "/editor/new", MULTIPART, 5001, 413),
+    ("POST", "/editor/new/x", FORM, 1001, 413),  # an exact path, not a prefix
+    ("POST", "/c/x/b/1", MULTIPART, 3000, 200),  # a comment with an attachment
+    ("POST", "/c/x/b/1", b"Multipart/Form-Data; boundary=x", 3000, 200),
+    ("POST", "/c/x/b/1", MULTIPART, 3001, 413),
+    ("POST", "/c/x/b/1/more", MULTIPART, 1001, 413),  # the pattern must match the whole path
+    ("POST", "/other", MULTIPART, 1001, 413),  # multipart elsewhere keeps the small limit
+])
+def test_each_path_and_type_has_its_limit(method, path, content_type, size, status):
+    assert _through(method, path, content_type, size) == status
+
+
+def test_a_client_that_goes_away_mid_body_is_one_line_naming_it(caplog):
+    from starlette.requests import ClientDisconnect
+
+    async def app(scope, receive, send):
+        raise ClientDisconnect()
+
+    async def make():
+        async def nothing(*_):
+            return {"type": "http.disconnect"}
+
+        for client in (("198.51.100.7", 4000), None):
+            scope = {"type": "http", "method": "POST", "path": "/c/x/b/1", "headers": [], "client": client}
+            await BodyLimit(app, 1000)(scope, nothing, nothing)
+        return True
+
+    with caplog.at_level(logging.INFO, logger="revise"):
+        assert _run(make)
+    assert [r.getMessage() for r in caplog.records if r.name == "revise"] == [
+        "client 198.51.100.7 went away during POST /c/x/b/1", "client unknown went away during POST /c/x/b/1"]

@@ -129,3 +129,23 @@ def test_each_sign_in_gets_a_new_editor_session_and_ends_the_one_the_browser_hel
     assert visitor.get("/editor").status_code == 200
     live = list(db.query("select count(*) as n from editor_sessions where signed_out_at is null"))
     assert live == [{"n": 1}]
+
+
+def test_after_rotation_the_same_answer_carries_only_the_new_ids_csrf_token():
+    """Whatever the request renders or checks after rotate() is for the new id: the old id's
+    CSRF token is refused at once, and the cookie the answer sets is the id returned."""
+    from types import SimpleNamespace
+
+    from revise.security import Signer
+    from revise.templating import _csrf_token
+
+    signer = Signer(b"a test secret of thirty-two bytes")
+    old = VisitorSession.issue(signer.secret)
+    scope = {"app": SimpleNamespace(state=SimpleNamespace(signer=signer)),
+             "state": {"session_id": old, "new_session_id": None}}
+    new = VisitorSession.rotate(scope)
+    assert VisitorSession.issued(signer.secret, new) and new != old
+    assert scope["state"] == {"session_id": None, "new_session_id": new}
+    assert not signer.check_csrf(scope["state"]["session_id"], signer.csrf_token(old))
+    request = SimpleNamespace(scope=scope, app=scope["app"])
+    assert _csrf_token(request) == signer.csrf_token(new) != signer.csrf_token(old)

@@ -37,7 +37,7 @@ def validate(form: dict, block: dict | None, *, department: bool = False) -> tup
     """
     table_row = block is not None and block["kind"] == "table_row"
     values = {
-        "kind": clean_text(form.get("kind"), multiline=False) or ("remark" if block is None else "edit"),
+        "kind": clean_text(form.get("kind")) or ("remark" if block is None else "edit"),  # one of KINDS
         "name": clean_name(form.get("name")),
         "contact": clean_name(form.get("contact")),
         "body": clean_text(form.get("body")),
@@ -47,8 +47,8 @@ def validate(form: dict, block: dict | None, *, department: bool = False) -> tup
         "quote": clean_text(form.get("quote")),
     }
     if table_row and "cell-0" in form:  # one input per cell (issue #16): stored as the cells joined by tabs
-        cells = [clean_text(form.get(f"cell-{i}"), strip=False).replace("\t", " ").strip(" \u3000")
-                 for i in range(len(row_texts(block)))]
+        # (a cell's own line breaks stay: a multi-line cell has a textarea; a tab would split the cell)
+        cells = [clean_text(form.get(f"cell-{i}")).replace("\t", " ") for i in range(len(row_texts(block)))]
         values["suggestion"] = "\t".join(cells)
     errors: dict[str, str] = {}
     if values["kind"] not in KINDS or (block is None and values["kind"] != "remark"):
@@ -70,7 +70,7 @@ def validate(form: dict, block: dict | None, *, department: bool = False) -> tup
             errors["officer_name"] = N_("The name is too long (at most 50 characters).")
         if not values["officer_phone"]:
             errors["officer_phone"] = N_("Give the officer's phone number (联系电话), e.g. 0817-2223280.")
-        elif len(values["officer_phone"]) > CONTACT_MAX or not PHONE_RE.match(values["officer_phone"]):
+        elif not PHONE_RE.match(values["officer_phone"]):  # (the pattern bounds its length)
             errors["officer_phone"] = N_("Enter a phone number, e.g. 0817-2223280 or 13800138000.")
     if not values["body"]:
         errors["body"] = N_("Write your comment.")

@@ -103,9 +103,104 @@ def test_a_quote_is_located_in_the_paragraph_or_refused():
         "quote": "The quoted phrase is too long (at most 500 characters)."}
 
 
+def test_a_quote_found_twice_is_anchored_at_its_first_place():
+    text = "加快建设创新型城市,建设创新型城市示范区。"
+    values, errors = validate(form(quote="创新型城市"), {**PARA, "text": text})
+    assert errors == {} and values["quote_start"] == text.index("创新型城市") == 4
+
+
+@pytest.mark.parametrize("kind", [" edit ", "edit\n"])
+def test_a_kind_with_white_space_around_it_is_still_that_kind(kind):
+    values, errors = validate(form(kind=kind, suggestion="新的文字。"), PARA)
+    assert errors == {} and values["kind"] == "edit"
+
+
 def test_a_quote_of_exactly_five_hundred_characters_is_taken():
     text = "字" * 500
     assert validate(form(quote=text), {**PARA, "text": text})[1] == {}
+
+
+
+def test_an_e_mail_address_of_exactly_one_hundred_characters_is_taken_and_one_more_is_not():
+    address = "a" * 64 + "@" + "b" * 32 + ".cn"
+    assert len(address) == comment_form.CONTACT_MAX == 100
+    assert validate(form(contact=address), PARA)[1] == {}
+    longer = "a" * 64 + "@" + "b" * 33 + ".cn"
+    assert validate(form(contact=longer), PARA)[1] == {"contact": (
+        "Enter a phone number (e.g. 13800138000 or 0817-2223280) or an e-mail address, or leave it empty.")}
+
+
+# --- a department's reply names its officer (经办人) and phone (联系电话), issue #12 ---
+
+def reply(**fields):
+    return form(**{"officer_name": "李 明", "officer_phone": "0817-2223280", **fields})
+
+
+def test_a_departments_reply_keeps_its_officer_and_phone_cleaned():
+    values, errors = validate(reply(officer_name="  李\u200b明 \n 科长 ", officer_phone=" 13800138000 "), PARA,
+                              department=True)
+    assert errors == {}
+    assert (values["officer_name"], values["officer_phone"]) == ("李明 科长", "13800138000")
+
+
+def test_a_public_comment_has_no_officer_fields_even_if_sent():
+    values, errors = validate(reply(), PARA)
+    assert errors == {} and "officer_name" not in values and "officer_phone" not in values
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"officer_name": " "}, {"officer_name": "Name the officer handling this reply (经办人)."}),
+    ({"officer_name": "名" * 51}, {"officer_name": "The name is too long (at most 50 characters)."}),
+    ({"officer_name": "名" * 50}, {}),
+    ({"officer_phone": ""}, {"officer_phone": "Give the officer's phone number (联系电话), e.g. 0817-2223280."}),
+    ({"officer_phone": "li@example.com"}, {"officer_phone": "Enter a phone number, e.g. 0817-2223280 or 13800138000."}),
+    ({"officer_phone": "12345"}, {"officer_phone": "Enter a phone number, e.g. 0817-2223280 or 13800138000."}),
+    ({"officer_name": "", "officer_phone": ""}, {
+        "officer_name": "Name the officer handling this reply (经办人).",
+        "officer_phone": "Give the officer's phone number (联系电话), e.g. 0817-2223280."}),
+])
+def test_a_departments_reply_without_a_proper_officer_or_phone_is_asked_again(fields, expected):
+    assert validate(reply(**fields), PARA, department=True)[1] == expected
+
+
+def test_an_officer_phone_may_carry_an_extension_and_its_spaces_are_cleaned():
+    assert validate(reply(officer_phone="0817-2223280-12345"), PARA, department=True)[1] == {}
+    values, errors = validate(reply(officer_phone="0817  2223280"), PARA, department=True)
+    assert errors == {} and values["officer_phone"] == "0817 2223280"
+
+
+# --- a table row proposed one cell per input (issue #16) ---
+
+def cells(*texts):
+    return {f"cell-{i}": t for i, t in enumerate(texts)}
+
+
+def test_a_rows_cells_are_joined_by_tabs_each_trimmed_and_a_tab_inside_a_cell_is_a_space():
+    values, errors = validate(form(kind="edit", **cells(" 1 ", "高新技术\t产业营业收入", "亿元\u3000", "1300\n", "")), ROW)
+    assert errors == {}
+    assert values["suggestion"] == "1\t高新技术 产业营业收入\t亿元\t1300\t"
+
+
+def test_a_cells_own_line_break_stays_in_the_cell():
+    values, _ = validate(form(kind="edit", **cells("1", "第一行\r\n第二行", "亿元", "1100", "")), ROW)
+    assert values["suggestion"] == "1\t第一行\n第二行\t亿元\t1100\t"
+
+
+def test_cells_beyond_the_rows_are_ignored_and_missing_ones_are_empty():
+    values, _ = validate(form(kind="edit", **cells("2", "x", "亿元", "1100", "", "extra")), ROW)
+    assert values["suggestion"] == "2\tx\t亿元\t1100\t"
+    values, _ = validate(form(kind="edit", **{"cell-0": "2"}), ROW)
+    assert values["suggestion"] == "2\t\t\t\t"
+
+
+def test_cells_unchanged_are_the_same_as_the_current_text():
+    values, errors = validate(form(kind="edit", **cells(*ROW["text"].split("\t"))), ROW)
+    assert errors == {"suggestion": "The proposed wording is the same as the current text."}
+
+
+def test_cell_inputs_count_only_on_a_table_row():
+    values, errors = validate(form(kind="edit", suggestion="新的文字", **cells("a", "b")), PARA)
+    assert errors == {} and values["suggestion"] == "新的文字"
 
 
 # --- what commenting.submit stores ---

@@ -219,14 +219,14 @@ def para(db, c):
     return next(b for b in block_store.of_consultation(db, c["id"]) if b["text"].startswith("南充历史底蕴深厚"))
 
 
-def _submit(db, c, block, token="t1", department=None, **fields):
+def _submit(db, c, block, token="t1", department=None, attachment=None, **fields):
     from revise import commenting
     from revise.security import Signer
 
     values = {"kind": "remark", "body": "建议补充。", "suggestion": "", "quote": "", "quote_start": None,
               "name": "王五", "contact": "13800138000", **fields}
     return commenting.submit(db, c, block, values, form_token=Signer(b"k").form_token() if token else token,
-                             department=department)
+                             department=department, attachment=attachment)
 
 
 def test_a_public_comment_waits_for_moderation_unless_the_consultation_publishes_at_once(db, c, para):
@@ -283,3 +283,131 @@ def test_moderation_publishes_or_withholds_and_is_audited(db, c, para):
     events = list(db.table("audit").rows_where("action = ?", ["comment.moderate"]))
     assert {e["actor"] for e in events} == {"张编辑"} and len(events) == 3
     assert all(e["consultation_id"] == c["id"] and e["at"] for e in events)
+
+
+# --- the row a comment becomes (commenting.prepare), and what the writer does after inserting it ---
+
+OPEN_C = {"id": 7, "opens_at": "2022-10-08T00:00:00Z", "closes_at": "2022-10-14T16:00:00Z", "publish_immediately": 0,
+          "round_id": 3, "version_id": 5}
+BLOCK = {"id": 9, "consultation_id": 7, "rev": 2, "kind": "paragraph", "text": "南充历史底蕴深厚,建城史2200多年。"}
+VALUES = {"kind": "edit", "name": "王五", "contact": "13800138000", "body": "建议补充。", "suggestion": "新的文字",
+          "quote": "", "quote_start": None, "officer_name": "李明", "officer_phone": "0817-2223280"}
+
+
+def _prepare(consultation=OPEN_C, block=BLOCK, department=None, **values):
+    from revise import commenting
+    from revise.timeutil import from_text
+
+    return commenting.prepare(consultation, block, {**VALUES, **values}, form_token="tok",
+                              department=department, now=from_text("2022-10-10T02:30:00Z"))
+
+
+def test_a_public_comment_becomes_exactly_this_row():
+    assert _prepare() == {
+        "consultation_id": 7, "block_id": 9, "block_rev": 2, "kind": "edit", "source": "public",
+        "department_id": None, "name": "王五", "contact": "13800138000", "officer_name": None, "officer_phone": None,
+        "body": "建议补充。", "suggestion": "新的文字", "quote": None, "quote_start": None, "anchor_start": None,
+        "anchor_rev": None, "anchor_state": None, "form_token": "tok", "status": "pending",
+        "created_at": "2022-10-10T02:30:00Z", "round_id": 3, "version_id": 5}
+
+
+def test_a_departments_comment_carries_its_name_and_officer_never_a_contact():
+    row = _prepare(department={"id": 4, "name": "市发展改革委"})
+    assert {k: row[k] for k in ("source", "department_id", "name", "contact", "officer_name", "officer_phone",
+                                "status")} == {
+        "source": "department", "department_id": 4, "name": "市发展改革委", "contact": "",
+        "officer_name": "李明", "officer_phone": "0817-2223280", "status": "pending"}
+    published_at_once = _prepare(consultation={**OPEN_C, "publish_immediately": 1}, department={"id": 4, "name": "x"})
+    assert published_at_once["status"] == "pending"  # an editor reads a department's reply first
+
+
+def test_a_public_comment_is_published_at_once_only_where_the_consultation_says_so():
+    assert _prepare(consultation={**OPEN_C, "publish_immediately": 1})["status"] == "published"
+
+
+def test_a_quoted_comment_is_anchored_on_the_revision_it_was_written_on():
+    row = _prepare(quote="建城史", quote_start=9)
+    assert {k: row[k] for k in ("quote", "quote_start", "anchor_start", "anchor_rev", "anchor_state")} == {
+        "quote": "建城史", "quote_start": 9, "anchor_start": 9, "anchor_rev": 2, "anchor_state": "ok"}
+
+
+def test_a_comment_on_the_whole_draft_takes_the_consultations_version():
+    row = _prepare(block=None, kind="remark")
+    assert (row["block_id"], row["block_rev"], row["anchor_rev"], row["version_id"]) == (None, None, None, 5)
+    on_a_published_block = _prepare(block={**BLOCK, "version_id": 6})
+    assert on_a_published_block["version_id"] == 6  # the version the block was shown in
+
+
+def test_a_consultation_without_rounds_gives_no_round_or_version():
+    bare = {k: v for k, v in OPEN_C.items() if k not in ("round_id", "version_id")}
+    row = _prepare(consultation=bare)
+    assert (row["round_id"], row["version_id"]) == (None, None)
+
+
+@pytest.mark.parametrize("block", [{**BLOCK, "consultation_id": 8}, {**BLOCK, "deleted": 1}])
+def test_a_block_of_another_draft_or_deleted_is_refused_before_anything_is_made(block):
+    from revise import commenting
+
+    with pytest.raises(commenting.Refused) as refused:
+        _prepare(block=block)
+    assert (refused.value.status, str(refused.value)) == (404, "This paragraph is not part of the draft.")
+
+
+def test_a_department_left_out_of_the_round_is_refused():
+    from revise import commenting
+
+    with pytest.raises(commenting.Refused) as refused:
+        _prepare(department={"id": 4, "name": "x", "left_out": 1})
+    assert (refused.value.status, refused.value.message) == (
+        403, "Your department is not on the roster of this round of consultation: nothing was recorded.")
+
+
+def test_the_writer_stores_a_web_comments_attachment_and_queues_it_for_grouping(db, c, para):
+    from revise import commenting
+    from revise.attachments import Attachment
+    from revise.store import comments as comment_store
+
+    file = Attachment("意见.pdf", "application/pdf", 4, "ab" * 32, b"%PDF")
+    values = {**VALUES, "kind": "remark", "suggestion": ""}
+    row = commenting.prepare(c, para, values, form_token="w1")
+    comment, created = comment_store.insert_once(db, row, then=commenting.then_web(row, file))
+    assert created
+    stored = list(db.table("attachments").rows_where("comment_id = ?", [comment["id"]]))
+    assert [(a["filename"], a["media_type"], a["size"], a["data"], a["created_at"]) for a in stored] == [
+        ("意见.pdf", "application/pdf", 4, b"%PDF", row["created_at"])]
+    assert [q["comment_id"] for q in db.table("grouping_queue").rows] == [comment["id"]]
+    plain = commenting.prepare(c, para, values, form_token="w2")
+    comment, _ = comment_store.insert_once(db, plain, then=commenting.then_web(plain))
+    assert db.table("attachments").count == 1 and db.table("grouping_queue").count == 2
+
+
+def test_submit_stores_the_attachment_with_the_comment(db, c, para):
+    from revise.attachments import Attachment
+
+    file = Attachment("附件.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", 3,
+                      "cd" * 32, b"PK\x03")
+    comment, _ = _submit(db, c, para, attachment=file)
+    assert [a["filename"] for a in db.table("attachments").rows_where("comment_id = ?", [comment["id"]])] == ["附件.docx"]
+
+
+
+def test_a_quote_written_on_a_block_revised_since_is_placed_in_the_editors_text(db, c, para):
+    """A public page may show the published text while editors have already changed the block:
+    the writer moves the new comment's anchor to where the quoted words now are (issue #12)."""
+    from revise import commenting, revising
+    from revise.store import comments as comment_store
+
+    published = dict(para)  # the block as the public saw it
+    revising.edit_block(db, c, para["id"], "总体来看," + para["text"], base_number=para["rev"],
+                        author={"id": 1, "display_name": "张编辑"})
+    quote_start = para["text"].index("建城史")
+    values = {**VALUES, "kind": "remark", "suggestion": "", "quote": "建城史", "quote_start": quote_start}
+    for then in (commenting.then_web, None):
+        row = commenting.prepare(c, published, values, form_token=f"q{then is None}")
+        if then is None:
+            comment, _ = _submit(db, c, published, quote="建城史", quote_start=quote_start)
+        else:
+            comment, _ = comment_store.insert_once(db, row, then=then(row))
+        stored = db.table("comments").get(comment["id"])
+        assert (stored["anchor_start"], stored["anchor_rev"], stored["anchor_state"]) == (
+            quote_start + len("总体来看,"), para["rev"] + 1, "ok")

@@ -20,6 +20,7 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from babel.dates import format_timedelta
+from starlette.concurrency import run_in_threadpool
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -29,7 +30,7 @@ from starlette.routing import NoMatchFound, Route
 from revise import accounts
 from revise.i18n import N_, babel_locale
 from revise.store import consultations as consultation_store
-from revise.web.comments import _check_post, _client, _run_sync, is_htmx, refuse, render
+from revise.web.comments import _check_post, _client, is_htmx, refuse, render
 from revise.web.middleware import VisitorSession
 from revise.window import Window
 
@@ -178,9 +179,9 @@ def sign_in_page(request: Request):
 async def sign_in(request: Request):
     """GET: the sign-in form; POST: check the name and password."""
     if request.method != "POST":
-        return await _run_sync(request, sign_in_page, request)
+        return await run_in_threadpool(sign_in_page, request)
     form = await request.form()
-    return await _run_sync(request, _sign_in_post, request, dict(form))
+    return await run_in_threadpool(_sign_in_post, request, dict(form))
 
 
 def _text(form: dict, name: str) -> str:
@@ -226,7 +227,7 @@ def _sign_in_post(request: Request, form: dict):
 
 async def sign_out(request: Request):
     form = await request.form()
-    return await _run_sync(request, _sign_out, request, dict(form))
+    return await run_in_threadpool(_sign_out, request, dict(form))
 
 
 def _sign_out(request: Request, form: dict):

@@ -300,10 +300,6 @@ async def read_upload_form(request: Request, field: str, limit: int, max_fields:
     return form, fields, await attachments.read_upload(form.get(field), limit)
 
 
-async def _run_sync(request: Request, fn, *args):
-    return await run_in_threadpool(fn, *args)
-
-
 def receipt(request: Request):
     """A commenter's receipt page: their comment, when it arrived, its status. Never the contact."""
     code = normalise_receipt(request.path_params["code"])
@@ -343,7 +339,7 @@ def receipt_lookup(request: Request):
 async def no_comment(request: Request):
     """A department files 无修改意见 for the whole draft."""
     form = await request.form()
-    return await _run_sync(request, _no_comment, request, dict(form))
+    return await run_in_threadpool(_no_comment, request, dict(form))
 
 
 def _no_comment(request: Request, form: dict):

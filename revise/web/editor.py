@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -34,7 +35,7 @@ from revise.templating import local_time
 from revise.textclean import clean_text
 from revise.timeutil import parse_local
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, is_htmx, render
+from revise.web.comments import _check_post, is_htmx, render
 from revise.web.downloads import download
 from revise.web.reach import absolute_url
 from revise.window import Window, default_window
@@ -72,7 +73,7 @@ def form_action(role: str = "editor", multi: tuple[str, ...] = ()):
                 form = {k: ([v for v in raw.getlist(k) if isinstance(v, str)] if k in multi else raw.get(k))
                         for k in raw.keys()}
                 form = {k: v for k, v in form.items() if isinstance(v, (str, list))}
-            return await _run_sync(request, checked, request, form)
+            return await run_in_threadpool(checked, request, form)
 
         endpoint.__doc__ = fn.__doc__
         return endpoint
@@ -219,7 +220,7 @@ async def queue_action(request: Request):
     groups = [int(v[2:]) for v in picked if v.startswith("g:") and v[2:].isdecimal() and len(v) < 14]
     fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "ids"}
     fields["picked"] = [v for v in picked if len(v) < 14]
-    return await _run_sync(request, _queue_action, request, fields, ids, groups)
+    return await run_in_threadpool(_queue_action, request, fields, ids, groups)
 
 
 def _queue_action(request: Request, form: dict, ids: list[int], groups: list[int] = ()):
@@ -377,13 +378,13 @@ async def create_consultation(request: Request):
     """Import an uploaded .docx as a new consultation; a bad file is refused with its reason."""
     settings = request.app.state.settings
     # Only an administrator may send 20 MB: anyone else is refused before the body is read.
-    await _run_sync(request, require, request, "admin")
+    await run_in_threadpool(require, request, "admin")
     form = await request.form(max_files=1, max_fields=20, max_part_size=settings.max_docx_bytes + 1024)
     upload = form.get("file")
     data = await upload.read(settings.max_docx_bytes + 1) if hasattr(upload, "read") else b""
     filename = getattr(upload, "filename", "") or "draft.docx"
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    return await _run_sync(request, _create_consultation, request, fields, data, filename)
+    return await run_in_threadpool(_create_consultation, request, fields, data, filename)
 
 
 def _create_consultation(request: Request, form: dict, data: bytes, filename: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,7 +18,7 @@ from revise.store import blocks as block_store
 from revise.store import departments as department_store
 from revise.timeutil import SHANGHAI, utc_now
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, read_upload_form, render
+from revise.web.comments import _check_post, read_upload_form, render
 from revise.web.editor import _consultation, _int
 
 FORM_FIELDS = 100  # the entry form's fields; each chosen paragraph is one more
@@ -55,7 +56,7 @@ async def create_entry(request: Request):
     form, fields, file = await read_upload_form(request, "attachment", request.app.state.settings.max_attachment_bytes,
                                                 max_fields=FORM_FIELDS + ledger.BLOCKS_MAX)
     fields["blocks"] = [v for v in form.getlist("blocks") if isinstance(v, str)]
-    return await _run_sync(request, _create_entry, request, fields, file)
+    return await run_in_threadpool(_create_entry, request, fields, file)
 
 
 def _create_entry(request: Request, form: dict, file: tuple[str, bytes] | None):

@@ -3,6 +3,7 @@ created, skipped or refused, and place each message on the block it concerns."""
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
@@ -14,7 +15,7 @@ from revise.store import blocks as block_store
 from revise.store import mail as mail_store
 from revise.timeutil import to_text, utc_now
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, read_upload_form, refuse, render
+from revise.web.comments import _check_post, read_upload_form, refuse, render
 from revise.web.editor import _consultation, _int, form_action
 
 UPLOAD_PATH = r"/editor/c/[^/]+/mail"
@@ -48,7 +49,7 @@ async def upload(request: Request):
     """Import the uploaded .eml or .mbox and show, message by message, what became of it."""
     require(request)  # before reading a body of megabytes
     _, fields, file = await read_upload_form(request, "mailbox", request.app.state.settings.max_docx_bytes)
-    return await _run_sync(request, _upload, request, fields, file)
+    return await run_in_threadpool(_upload, request, fields, file)
 
 
 def _upload(request: Request, form: dict, file: tuple[str, bytes] | None):

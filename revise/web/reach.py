@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import segno
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,7 +18,7 @@ from revise import notice as notice_rules
 from revise.i18n import N_
 from revise.store import consultations as consultation_store
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, audience_of, refuse, render
+from revise.web.comments import _check_post, audience_of, refuse, render
 
 
 def absolute_url(request: Request, name: str, **params: object) -> str:
@@ -84,7 +85,7 @@ def edit_notice(request: Request):
 async def save_notice(request: Request):
     """POST /editor/c/{slug}/notice: administrator only, CSRF-checked, audited (notice.change)."""
     form = await request.form()
-    return await _run_sync(request, _save_notice, request, {k: v for k, v in form.items() if isinstance(v, str)})
+    return await run_in_threadpool(_save_notice, request, {k: v for k, v in form.items() if isinstance(v, str)})
 
 
 def _save_notice(request: Request, form: dict):
@@ -142,7 +143,7 @@ def own_comment(request: Request):
 async def save_own_comment(request: Request):
     """POST /d/{token}/mine/{id}: the department's corrections (CSRF; validated like a new comment; audited)."""
     form = await request.form()
-    return await _run_sync(request, _save_own, request, {k: v for k, v in form.items() if isinstance(v, str)})
+    return await run_in_threadpool(_save_own, request, {k: v for k, v in form.items() if isinstance(v, str)})
 
 
 def _save_own(request: Request, form: dict):
@@ -168,7 +169,7 @@ def _save_own(request: Request, form: dict):
 async def withdraw_own_comment(request: Request):
     """POST /d/{token}/mine/{id}/withdraw: the department withdraws its comment (after ticking the confirmation)."""
     form = await request.form()
-    return await _run_sync(request, _withdraw_own, request, {k: v for k, v in form.items() if isinstance(v, str)})
+    return await run_in_threadpool(_withdraw_own, request, {k: v for k, v in form.items() if isinstance(v, str)})
 
 
 def _withdraw_own(request: Request, form: dict):

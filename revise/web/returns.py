@@ -8,6 +8,7 @@ import re
 import time
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -20,7 +21,7 @@ from revise.i18n import N_
 from revise.store import blocks as block_store
 from revise.store import returns as return_store
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, audience_of, read_upload_form, refuse, render
+from revise.web.comments import _check_post, audience_of, read_upload_form, refuse, render
 from revise.web.editor import _consultation
 from revise.window import Window
 
@@ -75,7 +76,7 @@ async def upload(request: Request):
     """Read the returned file and show what it will become; nothing is stored yet."""
     _who(request)  # before reading a body of megabytes
     _, fields, file = await read_upload_form(request, "docx", request.app.state.settings.max_docx_bytes)
-    return await _run_sync(request, _upload, request, fields, file)
+    return await run_in_threadpool(_upload, request, fields, file)
 
 
 def _upload(request: Request, form: dict, file):
@@ -133,7 +134,7 @@ async def confirm(request: Request):
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     keep = {v for v in form.getlist("keep") if isinstance(v, str) and v.isdigit()}
-    return await _run_sync(request, _confirm, request, fields, keep)
+    return await run_in_threadpool(_confirm, request, fields, keep)
 
 
 def _confirm(request: Request, form: dict, keep: set[str]):

@@ -6,6 +6,7 @@ with both versions and a proposed merge, never overwriting a colleague's work.
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -19,7 +20,7 @@ from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.timeutil import parse_local, to_text
 from revise.web.auth import require
-from revise.web.comments import _check_post, _run_sync, is_htmx, render
+from revise.web.comments import _check_post, is_htmx, render
 from revise.web.editor import STATUSES, _consultation
 
 
@@ -115,7 +116,7 @@ async def change(request: Request):
     """Edit the text, edit a row's cells, insert after, delete, revert, or accept a suggestion."""
     form = await request.form()
     cells = [v for v in form.getlist("cell") if isinstance(v, str)]
-    return await _run_sync(request, _change, request, dict(form), cells)
+    return await run_in_threadpool(_change, request, dict(form), cells)
 
 
 def _change(request: Request, form: dict, cells: list[str]):
@@ -248,7 +249,7 @@ def _replies(db, c: dict, block: dict, locale: str) -> list[dict]:
 async def decide(request: Request):
     """Decide one comment of the block (意见 included) from the workspace (issue #13)."""
     form = await request.form()
-    return await _run_sync(request, _decide, request, dict(form))
+    return await run_in_threadpool(_decide, request, dict(form))
 
 
 def _decide(request: Request, form: dict):

@@ -415,3 +415,56 @@ def test_without_the_consultation_pages_the_home_still_links_each_consultation(a
         sign_in(visitor)
         home = page(visitor.get("/editor"))
     assert home.xpath("string(//ul[@class='consultations']/li/a/@href)") == "/editor/c/nanchong-2022"
+
+
+# The sign-in page itself, and what a sign-in sets ---------------------------------------------------------------
+
+def test_the_sign_in_page_answers_200_and_says_signed_out_only_after_signing_out(client, db):
+    plain = client.get(SIGN_IN)
+    assert plain.status_code == 200 and "您已退出登录" not in plain.text and "status-ok" not in plain.text
+    after = client.get(SIGN_IN, params={"signed_out": "1"})
+    assert after.status_code == 200
+    assert page(after).xpath("string(//p[@role='status'])").strip() == "您已退出登录。"
+
+
+def test_a_sign_in_missing_its_password_keeps_the_name_typed(client, db):
+    response = sign_in(client, username="zhang", password="")
+    assert response.status_code == 422
+    assert page(response).xpath("string(//input[@name='username']/@value)") == "zhang"
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_sign_in_sets_a_strict_http_only_session_cookie_for_the_whole_site_and_a_lax_device_cookie(app, db, scheme):
+    with TestClient(app, base_url=f"{scheme}://testserver", follow_redirects=False) as visitor:
+        response = sign_in(visitor)
+    assert response.status_code == 303
+    session, = set_cookies(response, "ed")
+    assert {k: v for k, v in attributes(session).items() if k != "expires"} == {
+        "path": "/", "httponly": "", "samesite": "strict", "max-age": str(auth.MAX_AGE),
+        **({"secure": ""} if scheme == "https" else {})}
+    device, = set_cookies(response, "device")
+    assert {k: v for k, v in attributes(device).items() if k != "expires"} == {
+        "path": SIGN_IN, "httponly": "", "samesite": "lax", "max-age": str(auth.DEVICE_MAX_AGE),
+        **({"secure": ""} if scheme == "https" else {})}
+
+
+def test_the_signed_in_account_is_looked_up_once_per_request(app, db, monkeypatch):
+    calls = []
+    real = accounts.session_account
+
+    def counting(database, token):
+        calls.append(token)
+        return real(database, token)
+
+    monkeypatch.setattr(accounts, "session_account", counting)
+
+    def twice(request):
+        first, second = auth.current_account(request), auth.current_account(request)
+        return PlainTextResponse(f"{first['username']} {second is first}")
+
+    app.router.routes.append(Route("/editor/_twice", twice))
+    with TestClient(app, follow_redirects=False) as visitor:
+        sign_in(visitor)
+        calls.clear()
+        assert visitor.get("/editor/_twice").text == "zhang True"
+    assert len(calls) == 1

@@ -131,7 +131,7 @@ def test_an_undeclared_body_is_counted_to_the_byte(chunks, status):
 
 
 def _timed_post(chunks: list[tuple[float, bytes]], *, timeout: float = 30, limit: int = 1 << 20,
-                then: float | None = None, client=("203.0.113.9", 5000)):
+                then: float | None = None, client=("203.0.113.9", 5000), last_says_more_body: bool = True):
     """A POST whose body pieces reach the server at the given times (seconds on the client's own
     clock, which BodyLimit reads): the status answered and what the app read. `then`: once the body
     is complete the app waits for the client to go away, and it does at that time."""
@@ -154,6 +154,8 @@ def _timed_post(chunks: list[tuple[float, bytes]], *, timeout: float = 30, limit
         sent = []
         arrivals = [at for at, _ in chunks] + ([then] if then is not None else [])
         queue = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, (_, c) in enumerate(chunks)]
+        if not last_says_more_body:  # ASGI: a message without "more_body" is the last
+            del queue[len(chunks) - 1]["more_body"]
         if then is not None:
             queue.append({"type": "http.disconnect"})
         now = [arrivals[0]]
@@ -214,11 +216,18 @@ def test_a_form_sent_whole_is_never_cut_off_however_long_the_app_then_waits():
     assert (status, read) == (200, b"a=1")
 
 
+def test_a_body_whose_last_piece_does_not_say_more_body_is_complete():
+    status, _, read = _timed_post([(0.0, b"a=1"), (1.0, b"&b=2")], then=10_000.0, last_says_more_body=False)
+    assert (status, read) == (200, b"a=1&b=2")
+
+
 def test_a_form_too_slow_is_one_line_in_the_log(caplog):
     with caplog.at_level(logging.INFO, logger="revise"):
         assert _timed_post([(0.0, b"a=1"), (31.0, b"&b=2")])[0] == 408
+        assert _timed_post([(0.0, b"a=1"), (31.0, b"&b=2")], client=None)[0] == 408
     assert [r.getMessage() for r in caplog.records if r.name == "revise"] == [
-        "client 203.0.113.9 sent its body too slowly: POST /c/x/b/1 answered 408"]
+        "client 203.0.113.9 sent its body too slowly: POST /c/x/b/1 answered 408",
+        "client unknown sent its body too slowly: POST /c/x/b/1 answered 408"]
 
 
 # --- which requests are limited, and by how much --------------------------------------------------------

@@ -135,3 +135,21 @@ def test_stored_instants_are_parsed_alike_and_bad_ones_still_refused():
     for _ in range(2):
         with pytest.raises(ValueError):
             from_text("2026-12-02 03:00")
+
+
+@pytest.mark.parametrize("sent, kept", [
+    ("", "private"),
+    ("public, max-age=60", "private, max-age=60"),
+    ("PUBLIC, Max-Age=60", "private, Max-Age=60"),
+    ("public, s-maxage=600, max-age=60", "private, max-age=60"),
+    ("max-age=60, S-MaxAge=600", "private, max-age=60"),
+    ("private, max-age=0", "private, max-age=0"),  # already private: not said twice
+    ("Private, max-age=0", "Private, max-age=0"),
+    ("no-store", "no-store"),  # stored nowhere is stricter than private
+    ("No-Store, must-revalidate", "No-Store, must-revalidate"),
+    ("no-cache , , must-revalidate", "private, no-cache, must-revalidate"),
+])
+def test_an_answer_that_sets_a_cookie_is_made_private_whatever_the_spelling(sent, kept):
+    from revise.web.middleware import private_cache_control
+
+    assert private_cache_control(sent) == kept

@@ -411,3 +411,43 @@ def test_a_quote_written_on_a_block_revised_since_is_placed_in_the_editors_text(
         stored = db.table("comments").get(comment["id"])
         assert (stored["anchor_start"], stored["anchor_rev"], stored["anchor_state"]) == (
             quote_start + len("总体来看,"), para["rev"] + 1, "ok")
+
+
+def test_submit_groups_a_repeated_letter_with_the_first_at_once(db, c, para):
+    letter = "我们坚决支持建设省级创新型城市,建议加大对科技型中小企业的扶持力度,完善人才引进政策。"
+    first, _ = _submit(db, c, para, body=letter)
+    second, _ = _submit(db, c, para, body=letter)
+    groups = [db.table("comments").get(x["id"])["group_id"] for x in (first, second)]
+    assert groups[0] is not None and groups[0] == groups[1]
+
+
+def test_a_form_token_used_again_returns_the_first_comment_and_records_nothing(db, c, para):
+    from revise import commenting
+
+    values = {"kind": "remark", "body": "建议补充。", "suggestion": "", "quote": "", "quote_start": None,
+              "name": "王五", "contact": ""}
+    first, created = commenting.submit(db, c, para, values, form_token="same-token")
+    again, created_again = commenting.submit(db, c, para, {**values, "body": "第二次"}, form_token="same-token")
+    assert (created, created_again, again["id"], again["body"]) == (True, False, first["id"], "建议补充。")
+    assert db.table("comments").count == 1
+
+
+def test_no_quote_means_no_anchor_whatever_position_is_sent_and_an_unplaced_quote_is_not_ok():
+    row = _prepare(quote="", quote_start=3)
+    assert (row["quote"], row["anchor_start"], row["anchor_rev"], row["anchor_state"]) == (None, None, None, None)
+    unplaced = _prepare(quote="建城史", quote_start=None)
+    assert (unplaced["quote"], unplaced["anchor_state"]) == ("建城史", None)
+
+
+def test_a_department_that_commented_files_no_changes_only_by_withdrawing_them(db, c, para):
+    from revise import commenting, departments
+
+    department_id, _ = departments.add(db, c, "市科技局", "test")
+    department = db.table("departments").get(department_id)
+    _submit(db, c, para, department=department)
+    with pytest.raises(commenting.Refused) as refused:
+        commenting.file_no_comment(db, c, department)
+    assert refused.value.status == 409
+    assert db.table("departments").get(department_id)["no_comment_at"] is None
+    assert commenting.file_no_comment(db, c, department, withdraw_comments=True) is True
+    assert db.table("departments").get(department_id)["no_comment_at"] is not None

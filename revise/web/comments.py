@@ -8,7 +8,7 @@ With htmx (HX-Request) a route answers with the fragment to swap; without, a who
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +27,7 @@ from revise.security import normalise_receipt, token_hash
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import departments as department_store
+from revise.web import csrf
 from revise.web.clients import client_address, submission_key
 from revise.web.forms import read_form
 from revise.window import OPEN, Window
@@ -272,18 +273,9 @@ def _form_again(request: Request, audience: Audience, block: dict | None, values
 
 
 def _check_post(request: Request, form: dict) -> Response | None:
-    """CSRF: the token must match the visitor's session; a cross-site POST has neither."""
-    origin = request.headers.get("origin")
-    # The site's own origin as the request sees it, or as the operator named it (base URL): behind
-    # a TLS proxy not configured as trusted the request looks like http, the browser says https.
-    base = urlsplit(request.app.state.settings.public_url)
-    own = {f"{request.url.scheme}://{request.url.netloc}", f"{base.scheme}://{base.netloc}"}
-    if origin and origin != "null" and origin.rstrip("/") not in own:
-        return refuse(request, 403, N_("This form was sent from another site and was refused."))
-    token = form.get("csrf") if isinstance(form.get("csrf"), str) else None
-    if not request.app.state.signer.check_csrf(request.scope["state"].get("session_id"), token):
-        return refuse(request, 403, N_("Your session has expired or cookies are off: reload the page and send the form again."))
-    return None
+    """The 403 answer to a cross-site or session-less POST (revise.web.csrf), or None."""
+    message = csrf.problem(request, form)
+    return refuse(request, 403, message) if message else None
 
 
 def _client(request: Request) -> str:

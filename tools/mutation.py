@@ -44,6 +44,10 @@ MODULES: dict[str, list[str]] = {
                                  "tests/test_perimeter.py", "tests/test_body_limit_messages.py",
                                  # (the catalog check reads the source, which mutmut fills with "XX…XX" strings)
                                  "-k", "not test_every_message_in_code_and_templates"],
+    # the Origin and CSRF token check of every form POST
+    "revise/web/csrf.py": ["tests/test_csrf.py", "tests/test_guards.py"],
+    # the per-minute limits every worker counts alike (app.state.limiter)
+    "revise/store/limits.py": ["tests/test_shared_rate_limits.py", "tests/test_comments.py"],
     "revise/web/auth.py": ["tests/test_guards.py", "tests/test_editor_access.py", "tests/test_accounts.py",
                            "tests/test_sessions.py", "tests/test_signin_throttle.py", "tests/test_admin_pages.py",
                            "tests/test_auth_rules.py"],

@@ -153,3 +153,63 @@ def test_an_answer_that_sets_a_cookie_is_made_private_whatever_the_spelling(sent
     from revise.web.middleware import private_cache_control
 
     assert private_cache_control(sent) == kept
+
+
+@pytest.mark.parametrize("host, served", [
+    ("testserver", True),
+    ("TestServer", True),  # host names ignore case
+    ("testserver:8000", True),
+    ("consult.example.gov.cn", True),
+    ("[::1]:8000", True),
+    ("a.example.org", True),  # *.example.org
+    ("a.b.example.org", True),
+    ("example.org", False),  # the wildcard is for names under it, not the name itself
+    ("badexample.org", False),
+    ("evil.example.com", False),
+    ("", False),
+    ("testserver:port", False),  # a port that is not a number
+    ("testserver:99999", False),  # out of range
+    ("evil.example.com@testserver", False),  # user information
+    ("testserver/path", False),
+    ("testserver?x=1", False),
+    ("testserver#x", False),
+    (":8000", False),
+])
+def test_the_host_names_served_are_matched_exactly_or_under_a_wildcard(host, served):
+    from revise.web.middleware import HostNames
+
+    assert HostNames(("testserver", "consult.example.gov.cn", "::1", "*.example.org")).allows(host) is served
+
+
+@pytest.mark.parametrize("host", ["anything.example", "10.0.0.1:8000"])
+def test_a_star_serves_any_well_formed_host_but_never_a_malformed_one(host):
+    from revise.web.middleware import HostNames
+
+    assert HostNames(("*",)).allows(host) is True
+    assert HostNames(("*",)).allows(f"user@{host}") is False
+    assert HostNames(("*",)).allows("x:port") is False
+
+
+def test_each_hosts_verdict_is_worked_out_once_and_the_memo_stays_bounded():
+    layer = make("one").build_middleware_stack()
+    while not isinstance(layer, RequestPath):
+        layer = layer.app
+    asked = []
+    allows = layer.hosts.allows
+    layer.hosts.allows = lambda host: asked.append(host) or allows(host)
+    assert [layer._allows("testserver"), layer._allows("testserver"), layer._allows("evil.example")] == [
+        True, True, False]
+    assert asked == ["testserver", "evil.example"]
+    for n in range(RequestPath.CACHE + 10):
+        layer._allows(f"h{n}.example")
+    assert len(layer._host_ok) <= RequestPath.CACHE
+
+
+def test_setting_a_header_keeps_one_of_that_name_where_the_first_was():
+    from revise.web.middleware import _set_header
+
+    headers = [(b"vary", b"a"), (b"x", b"1"), (b"vary", b"b"), (b"vary", b"c"), (b"y", b"2")]
+    _set_header(headers, b"vary", b"a, b, c, Cookie")
+    assert headers == [(b"vary", b"a, b, c, Cookie"), (b"x", b"1"), (b"y", b"2")]
+    _set_header(headers, b"cache-control", b"private")
+    assert headers[-1] == (b"cache-control", b"private") and len(headers) == 4

@@ -149,3 +149,9 @@ def test_after_rotation_the_same_answer_carries_only_the_new_ids_csrf_token():
     assert not signer.check_csrf(scope["state"]["session_id"], signer.csrf_token(old))
     request = SimpleNamespace(scope=scope, app=scope["app"])
     assert _csrf_token(request) == signer.csrf_token(new) != signer.csrf_token(old)
+
+
+@pytest.mark.parametrize("value", ["é" * 32 + "." + "a" * 32, "a" * 32 + "." + "é" * 32, "a" * 32 + ".é",
+                                   "é" * 31 + "." + "a" * 32])
+def test_a_session_id_with_foreign_characters_is_not_ours_and_no_error(value):
+    assert VisitorSession.issued(b"a test secret of thirty-two bytes", value) is False

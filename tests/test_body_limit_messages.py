@@ -130,7 +130,7 @@ def test_an_undeclared_body_is_counted_to_the_byte(chunks, status):
 # --- how long a body may take (issue #10): `timeout` seconds, plus one second per 10 KB received ---------
 
 
-def _timed_post(chunks: list[tuple[float, bytes]], *, timeout: float = 30, limit: int = 1 << 20,
+def _timed_post(chunks: list[tuple[float, bytes]], *, timeout: float | None = 30, limit: int = 1 << 20,
                 then: float | None = None, client=("203.0.113.9", 5000), last_says_more_body: bool = True):
     """A POST whose body pieces reach the server at the given times (seconds on the client's own
     clock, which BodyLimit reads): the status answered and what the app read. `then`: once the body
@@ -169,7 +169,7 @@ def _timed_post(chunks: list[tuple[float, bytes]], *, timeout: float = 30, limit
         async def send(message):
             sent.append(message)
 
-        limiter = BodyLimit(app, limit, timeout=timeout)
+        limiter = BodyLimit(app, limit, timeout=timeout) if timeout is not None else BodyLimit(app, limit)
         limiter.clock = lambda: now[0]
         scope = {"type": "http", "method": "POST", "path": "/c/x/b/1", "client": client,
                  "headers": [(b"content-type", b"application/x-www-form-urlencoded")], "state": {"locale": "zh_CN"}}
@@ -190,7 +190,8 @@ def test_a_small_form_must_arrive_within_the_timeout(second_piece_at, status):
         assert text == "表单传送太慢,未被接受。请检查网络连接后重新提交。"
 
 
-@pytest.mark.parametrize("timeout, second_piece_at, status", [(5, 4.0, 200), (5, 6.0, 408), (60, 59.0, 200)])
+@pytest.mark.parametrize("timeout, second_piece_at, status", [(5, 4.0, 200), (5, 6.0, 408), (60, 59.0, 200),
+                                                            (None, 29.0, 200), (None, 31.0, 408)])  # default: 30 s
 def test_the_timeout_is_the_configured_one(timeout, second_piece_at, status):
     assert _timed_post([(0.0, b"a=1"), (second_piece_at, b"&b=2")], timeout=timeout)[0] == status
 
@@ -304,3 +305,19 @@ def test_a_client_that_goes_away_mid_body_is_one_line_naming_it(caplog):
         assert _run(make)
     assert [r.getMessage() for r in caplog.records if r.name == "revise"] == [
         "client 198.51.100.7 went away during POST /c/x/b/1", "client unknown went away during POST /c/x/b/1"]
+
+
+def test_anything_but_http_goes_straight_to_the_app():
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["type"])
+
+    async def make():
+        async def nothing(*_):
+            return {}
+
+        await BodyLimit(app, 10)({"type": "lifespan"}, nothing, nothing)
+        return seen
+
+    assert _run(make) == ["lifespan"]

@@ -213,3 +213,28 @@ def test_setting_a_header_keeps_one_of_that_name_where_the_first_was():
     assert headers == [(b"vary", b"a, b, c, Cookie"), (b"x", b"1"), (b"y", b"2")]
     _set_header(headers, b"cache-control", b"private")
     assert headers[-1] == (b"cache-control", b"private") and len(headers) == 4
+
+
+def test_host_names_are_configured_in_any_case():
+    from revise.web.middleware import HostNames
+
+    names = HostNames(("Consult.Example.GOV.cn", "*.Example.ORG"))
+    assert names.allows("consult.example.gov.cn") and names.allows("www.example.org")
+    assert not names.allows("other.gov.cn") and not names.allows("example.org")
+
+
+def test_each_language_choice_is_worked_out_once_and_the_memo_stays_bounded(monkeypatch):
+    import revise.web.middleware as middleware
+
+    layer = make("one").build_middleware_stack()
+    while not isinstance(layer, RequestPath):
+        layer = layer.app
+    asked = []
+    choose = middleware.choose_locale
+    monkeypatch.setattr(middleware, "choose_locale", lambda *a: asked.append(a) or choose(*a))
+    assert layer._locale("en", None, "") == layer._locale("en", None, "") == "en"
+    assert layer._locale(None, None, "zh-CN") == "zh_CN"
+    assert asked == [("en", None, ""), (None, None, "zh-CN")]
+    for n in range(RequestPath.CACHE + 10):
+        layer._locale(None, None, f"x-{n}")
+    assert len(layer._locales) <= RequestPath.CACHE

@@ -68,10 +68,9 @@ def _run(make):
     return out["value"]
 
 
-def _post(limit: int, chunks: list[bytes], content_length: int | None = None):
-    """A POST through BodyLimit alone: (status answered, what the app read, messages received)."""
-    read = []
-    received = []
+def _reading_app(read: list, *, wait_for_disconnect: bool = False):
+    """An app that reads the whole body into `read` (then, if asked, waits for the client to go
+    away) and answers 200."""
 
     async def app(scope, receive, send):
         while True:
@@ -79,8 +78,19 @@ def _post(limit: int, chunks: list[bytes], content_length: int | None = None):
             read.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
+        if wait_for_disconnect:
+            assert (await receive())["type"] == "http.disconnect"
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
+
+    return app
+
+
+def _post(limit: int, chunks: list[bytes], content_length: int | None = None):
+    """A POST through BodyLimit alone: (status answered, what the app read, messages received)."""
+    read = []
+    received = []
+    app = _reading_app(read)
 
     async def make():
         import asyncio
@@ -136,17 +146,7 @@ def _timed_post(chunks: list[tuple[float, bytes]], *, timeout: float | None = 30
     clock, which BodyLimit reads): the status answered and what the app read. `then`: once the body
     is complete the app waits for the client to go away, and it does at that time."""
     read: list[bytes] = []
-
-    async def app(scope, receive, send):
-        while True:
-            message = await receive()
-            read.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        if then is not None:
-            assert (await receive())["type"] == "http.disconnect"
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
+    app = _reading_app(read, wait_for_disconnect=then is not None)
 
     async def make():
         import asyncio
@@ -236,11 +236,7 @@ def test_a_form_too_slow_is_one_line_in_the_log(caplog):
 
 def _through(method: str, path: str, content_type: bytes, size: int, **limits):
     """The status BodyLimit(limit=1000, uploads=…, multipart=…) answers a body of `size` bytes."""
-    async def app(scope, receive, send):
-        while (await receive()).get("more_body"):
-            pass
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+    app = _reading_app([])
 
     async def make():
         sent = []

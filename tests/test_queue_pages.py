@@ -173,3 +173,15 @@ def test_a_streamed_xlsx_report_holds_every_row(db, c, many):
     assert [row[2] for row in body] == [r.comment for r in made.rows]
     folded = sum(len(r.comment_ids) for r in made.rows)
     assert folded == made.total == len(many)  # a group's row stands for its members
+
+
+@pytest.mark.parametrize("status", ["published", "pending", "hidden"])
+@pytest.mark.parametrize("grouped", [True, False])
+def test_a_status_within_a_section_or_a_block_is_counted_exactly(db, c, many, status, grouped):
+    """The count reads such a filter through the (block, status) index: the same number as the rows."""
+    heading = next(b for b in block_store.of_consultation(db, c["id"]) if b["kind"] == "heading" and b["level"] == 2)
+    for f in (queue_store.Filters(section=heading["id"], status=status, grouped=grouped),
+              queue_store.Filters(block=heading["id"] + 1, status=status, grouped=grouped)):
+        n = len(expected(db, c, f))
+        assert queue_store.count(db, c["id"], f, cap=10_000) == (n, False)
+        assert n and queue_store.count(db, c["id"], f, cap=n - 1) == (n - 1, True)

@@ -81,14 +81,19 @@ def _section_blocks(db: Database, cid: int, section: int) -> list[int]:
 
 
 def _where(db: Database, cid: int, f: Filters, a: str = "c", *, words: bool = True,
-           by_block: bool = False) -> tuple[str, list]:
+           by_block: bool = False, unordered: bool = False) -> tuple[str, list]:
     """The filters as SQL on comments aliased `a` (`words=False`: without the search words;
-    `by_block`: read one block at a time, so the assignee's index must not be chosen)."""
+    `by_block`: read one block at a time, so the assignee's index must not be chosen;
+    `unordered`: for a count, where the rows' order does not matter)."""
     clauses, params = [f"{a}.consultation_id = ?"], [cid]
+    # A status within some blocks is one range per block of the (consultation, block, status)
+    # index; through the round's index every comment of those blocks was read to check its status
+    # (a section's 128,000 for its 22,000 pending at 1,000,000 comments).
+    status_first = unordered and f.status is not None and (f.section is not None or f.block is not None)
     if f.round != 0:  # one round (issue #12): the current one unless a number is given
         rid = round_id(db, cid, f.round)
         if rid is not None or f.round is not None:
-            clauses.append(f"{a}.round_id = ?")
+            clauses.append(f"+{a}.round_id = ?" if status_first else f"{a}.round_id = ?")
             params.append(rid if rid is not None else -1)
     if f.section is not None:
         ids = _section_blocks(db, cid, f.section) or [-1]
@@ -222,7 +227,7 @@ def _ids_by_block(db: Database, cid: int, f: Filters, cursor: tuple[str, int] | 
 
 def count(db: Database, cid: int, f: Filters, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """Rows matching (a group once), counted up to `cap`: (n, more than cap)."""
-    where, params = _where(db, cid, f)
+    where, params = _where(db, cid, f, unordered=True)
     group, group_params = _group_clause(db, cid, f)
     n = db.execute(f"select count(*) from (select 1 from comments c where {where}{group} limit ?)",
                    [*params, *group_params, cap + 1]).fetchone()[0]

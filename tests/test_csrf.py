@@ -35,7 +35,7 @@ def test_the_sessions_own_token_from_the_site_itself_passes(origin):
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "http://testserver.evil.example", "https://testserver",
                                     "http://testserver:8080", "http://consult.example.gov.cn",
-                                    "https://consult.example.gov.cn:8443", "HTTP://TESTSERVER"])
+                                    "https://consult.example.gov.cn:8443", "HTTP://TESTSERVER", "http://testserverX"])
 def test_a_form_from_another_origin_is_refused_even_with_a_good_token(origin):
     assert post(origin) == csrf.FOREIGN == "This form was sent from another site and was refused."
 

@@ -57,17 +57,23 @@ def test_two_processes_limiters_on_one_file_share_the_count(path):
 
 
 def test_old_events_of_other_keys_are_swept_every_so_many_tries(path, monkeypatch):
-    monkeypatch.setattr(limits, "SWEEP_EVERY", 5)
+    monkeypatch.setattr(limits, "SWEEP_EVERY", 4)
     limiter = SharedRateLimiter(path, "comment", 100, period=60)
     other = SharedRateLimiter(path, "preview", 100, period=60)
     limiter.allow("gone", now=0)
     other.allow("gone", now=0)
-    for t in (100, 101, 102):  # tries 2-4: only their own key's old events go
+    for t in (100, 101):  # tries 2 and 3: only their own key's old events go
         limiter.allow("here", now=t)
     assert ("comment", "gone", 0.0) in rows(path)
-    limiter.allow("here", now=103)  # the fifth try: every key of the bucket
+    limiter.allow("here", now=102)  # the fourth try: every key of the bucket
     assert [r for r in rows(path) if r[1] == "gone"] == [("preview", "gone", 0.0)]  # another bucket is its own
-    assert len([r for r in rows(path) if r[1] == "here"]) == 4
+    assert len([r for r in rows(path) if r[1] == "here"]) == 3
+
+
+def test_by_default_the_period_is_a_minute_and_a_busy_database_is_waited_for_eight_seconds(path):
+    limiter = SharedRateLimiter(path, "comment", 1)
+    assert (limiter.allow("k", now=0), limiter.allow("k", now=59.9), limiter.allow("k", now=60)) == (True, False, True)
+    assert limiter._db().execute("PRAGMA busy_timeout").fetchone()[0] == 8000
 
 
 def test_the_writer_counts_inside_its_own_transaction_and_a_refusal_stores_nothing(path):

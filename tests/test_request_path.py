@@ -238,3 +238,26 @@ def test_each_language_choice_is_worked_out_once_and_the_memo_stays_bounded(monk
     for n in range(RequestPath.CACHE + 10):
         layer._locale(None, None, f"x-{n}")
     assert len(layer._locales) <= RequestPath.CACHE
+
+
+def test_a_wildcard_serves_names_under_it_not_any_name():
+    from revise.web.middleware import HostNames
+
+    names = HostNames(("*.example.org",))
+    assert names.allows("www.example.org") and not names.allows("*") and not names.allows("www.example.com")
+
+
+def test_the_shortcut_answers_what_it_takes_and_leaves_the_rest_to_the_app():
+    async def shortcut(scope, receive, send):
+        if scope["path"] != "/fast":
+            return False
+        await PlainTextResponse("from the shortcut")(scope, receive, send)
+        return True
+
+    app = make("one")
+    app.user_middleware[0].kwargs["shortcut"] = shortcut
+    with TestClient(app) as client:
+        fast, other = client.get("/fast"), client.get("/")
+    assert (fast.status_code, fast.text) == (200, "from the shortcut")
+    assert fast.headers["x-frame-options"] == "DENY" and "set-cookie" not in fast.headers  # guarded, no session
+    assert other.status_code == 200 and other.text.startswith("zh_CN")

@@ -272,9 +272,9 @@ class RequestPath:
 
     CACHE = 512  # entries of each small memo; cleared when full (clients choose the keys)
 
-    def __init__(self, app: ASGIApp, *, trusted: tuple[str, ...] = (), hsts: bool = False,
-                 allowed_hosts: tuple[str, ...] = ("*",), limit: int, uploads: dict[str, int] | None = None,
-                 multipart: tuple[tuple[str, int], ...] = (), timeout: float = 30.0, shortcut=None):
+    def __init__(self, app: ASGIApp, *, trusted: tuple[str, ...], hsts: bool, allowed_hosts: tuple[str, ...],
+                 limit: int, uploads: dict[str, int], multipart: tuple[tuple[str, int], ...], timeout: float,
+                 shortcut=None):
         self.app = app
         # async (scope, receive, send) -> bool: answers a request the app would answer the same way,
         # without the app's routing, or returns False (revise.web.public.answer_cached: the crowd's page).

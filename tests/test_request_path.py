@@ -261,3 +261,64 @@ def test_the_shortcut_answers_what_it_takes_and_leaves_the_rest_to_the_app():
     assert (fast.status_code, fast.text) == (200, "from the shortcut")
     assert fast.headers["x-frame-options"] == "DENY" and "set-cookie" not in fast.headers  # guarded, no session
     assert other.status_code == 200 and other.text.startswith("zh_CN")
+
+
+def _access_lines(caplog, app, *requests):
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="revise.access"):
+        with TestClient(app, raise_server_exceptions=False) as client:
+            for method, path in requests:
+                client.request(method, path)
+    return [r.getMessage() for r in caplog.records if r.name == "revise.access"]
+
+
+def test_a_request_that_fails_is_logged_as_500_with_its_own_duration(caplog):
+    async def broken(request):
+        raise RuntimeError("a bug")
+
+    app = make("one")
+    app.router.routes.append(Route("/broken", broken))
+    line, = _access_lines(caplog, app, ("GET", "/broken"))
+    head, duration = line.rsplit(" ", 1)
+    assert head == 'testclient "GET /broken" 500'  # 500, not the "-" of a request never answered
+    assert duration.endswith("ms") and 0 <= float(duration[:-2]) < 600_000  # this request's time, not the clock's
+
+
+def test_a_slow_body_through_the_one_layer_gets_the_configured_timeout():
+    """make() gives RequestPath a 5 s body timeout: a second piece 6 s after the first is too late."""
+    import asyncio
+    import threading
+
+    layer = make("one").build_middleware_stack()
+    while not isinstance(layer, RequestPath):
+        layer = layer.app
+    now = [0.0]
+    layer.body.clock = lambda: now[0]
+    sent = []
+    pieces = [{"type": "http.request", "body": b"a=1", "more_body": True},
+              {"type": "http.request", "body": b"&b=2", "more_body": False}]
+
+    async def receive():
+        await asyncio.sleep(0)
+        message = pieces.pop(0)
+        now[0] = 6.0
+        return message
+
+    async def send(message):
+        sent.append(message)
+
+    async def app(scope, receive_, send_):
+        while (await receive_()).get("more_body"):
+            pass
+        await PlainTextResponse("ok")(scope, receive_, send_)
+
+    layer.body.app = app
+    scope = {"type": "http", "method": "POST", "path": "/form", "query_string": b"", "scheme": "http",
+             "client": ("127.0.0.1", 5000), "server": ("testserver", 80), "app": make("one"),
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded")]}
+    result = {}
+
+    worker = threading.Thread(target=lambda: result.setdefault("ok", asyncio.run(layer(scope, receive, send))))
+    worker.start()
+    worker.join(30)
+    assert sent[0]["status"] == 408

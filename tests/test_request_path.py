@@ -81,6 +81,7 @@ REQUESTS = [
     ("GET", "/", {"cookie": "sid=forged.value; lang=en"}, None),
     ("GET", "/", {"cookie": 'lang="en"; sid=x'}, None),
     ("GET", "/", {"cookie": "lang=en; path=/"}, None),
+    ("GET", "/", {"cookie": f"sid={SID}; /=)"}, None),  # SimpleCookie refuses it: counts as no cookie at all
     ("GET", "/", {"host": "evil.example.com"}, None),
     ("GET", "/?lang=en", {"host": "evil.example.com"}, None),
     ("GET", "/", {"host": "consult.example.gov.cn:8443"}, None),
@@ -322,3 +323,28 @@ def test_a_slow_body_through_the_one_layer_gets_the_configured_timeout():
     worker.start()
     worker.join(30)
     assert sent[0]["status"] == 408
+
+
+def test_the_host_header_is_found_wherever_it_comes_among_the_headers():
+    """HTTP does not put Host first; a client that sends it after others is served alike."""
+    import asyncio
+    import threading
+
+    app = make("one")
+    sent, result = [], {}
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    for headers in ([(b"user-agent", b"x"), (b"accept", b"*/*"), (b"host", b"testserver")],
+                    [(b"user-agent", b"x"), (b"host", b"evil.example.com"), (b"host", b"testserver")]):
+        scope = {"type": "http", "method": "GET", "path": "/", "raw_path": b"/", "query_string": b"",
+                 "scheme": "http", "http_version": "1.1", "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+                 "root_path": "", "headers": headers}
+        worker = threading.Thread(target=lambda: result.setdefault(len(sent), asyncio.run(app(scope, receive, send))))
+        worker.start()
+        worker.join(30)
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [200, 400]  # the first Host counts

@@ -348,3 +348,19 @@ def test_the_host_header_is_found_wherever_it_comes_among_the_headers():
         worker.start()
         worker.join(30)
     assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [200, 400]  # the first Host counts
+
+
+def test_an_answer_whose_headers_are_a_tuple_still_gets_every_guard_header():
+    """ASGI allows any iterable of header pairs (revise's own prepared pages send tuples)."""
+    class Prepared:  # an ASGI app of its own, not a request handler
+        async def __call__(self, scope, receive, send):
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": ((b"content-type", b"text/plain"), (b"cache-control", b"public, max-age=60"))})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+    app = make("one")
+    app.router.routes.append(Route("/prepared", Prepared()))
+    with TestClient(app) as client:
+        response = client.get("/prepared", headers={"cookie": ""})
+    assert response.text == "ok" and response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "private, max-age=60"  # a new session cookie came with it

@@ -468,3 +468,9 @@ def test_the_signed_in_account_is_looked_up_once_per_request(app, db, monkeypatc
         calls.clear()
         assert visitor.get("/editor/_twice").text == "zhang True"
     assert len(calls) == 1
+
+
+def test_a_refused_sign_in_never_says_signed_out(client, db):
+    for response in (sign_in(client, password="wrong password"), sign_in(client, password="")):
+        assert response.status_code in (401, 422)
+        assert "您已退出登录" not in response.text

@@ -364,3 +364,15 @@ def test_an_answer_whose_headers_are_a_tuple_still_gets_every_guard_header():
         response = client.get("/prepared", headers={"cookie": ""})
     assert response.text == "ok" and response.headers["x-frame-options"] == "DENY"
     assert response.headers["cache-control"] == "private, max-age=60"  # a new session cookie came with it
+
+
+def test_an_answer_with_its_own_language_keeps_it_and_gets_no_second_one():
+    async def english(request):
+        return PlainTextResponse("hello", headers={"content-language": "en"})
+
+    app = make("one")
+    app.router.routes.append(Route("/english", english))
+    with TestClient(app) as client:
+        response = client.get("/english")
+    assert response.headers.get_list("content-language") == ["en"]
+    assert client.get("/").headers.get_list("content-language") == ["zh-CN"]

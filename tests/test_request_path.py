@@ -376,3 +376,28 @@ def test_an_answer_with_its_own_language_keeps_it_and_gets_no_second_one():
         response = client.get("/english")
     assert response.headers.get_list("content-language") == ["en"]
     assert client.get("/").headers.get_list("content-language") == ["zh-CN"]
+
+
+@pytest.mark.parametrize("allowed", [HOSTS, ("*",)])
+def test_a_request_without_a_host_header_is_refused_whatever_names_are_served(allowed):
+    import asyncio
+    import threading
+
+    app = Starlette(routes=[Route("/", page)], middleware=[Middleware(
+        RequestPath, trusted=(), hsts=False, allowed_hosts=allowed, limit=1000, uploads={}, multipart=(), timeout=5)])
+    app.state.signer = Signer(b"a test secret of thirty-two bytes")
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "raw_path": b"/", "query_string": b"", "scheme": "http",
+             "http_version": "1.0", "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80), "root_path": "",
+             "headers": [(b"user-agent", b"old/1.0")]}
+    worker = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))
+    worker.start()
+    worker.join(30)
+    assert sent[0]["status"] == 400

@@ -405,3 +405,9 @@ def test_a_request_without_a_host_header_is_refused_whatever_names_are_served(al
     worker.start()
     worker.join(30)
     assert sent[0]["status"] == 400
+
+
+def test_every_cookie_header_is_read_as_http2_clients_split_them():
+    assert _cookie_jar([b"lang=en", b"sid=abc.def"]) == {"lang": "en", "sid": "abc.def"}
+    assert _cookie_jar([b"lang=en", b'sid="quoted"']) == {"lang": "en", "sid": "quoted"}
+    assert _cookie_jar([b"lang=en", b"lang=zh_CN"]) == {"lang": "zh_CN"}  # the later header wins

@@ -3,7 +3,7 @@
     .venv/bin/python bench/editor_scale.py DATA [--seconds 10] [--tree DIR] [--json out.json]
 
 DATA is a data folder built by bench/bigcase.py (read only here). Starts revise on it
-(`server.py --data DATA serve`, one uvicorn worker; `--tree` runs another checkout, e.g.
+(`server.py --data DATA serve`, one uvicorn worker unless `--workers N`; `--tree` runs another checkout, e.g.
 `git archive <commit> | tar -x -C /tmp/before` for the figures before a change), signs the bench
 editor in once through the sign-in form (sign-in is throttled per client: the session cookie is
 reused for every request), and for each page:
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--search", default="偏高", help="the 1-2 character word searched")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to run")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (serve --workers N)")
     args = parser.parse_args()
     data = args.data.resolve()
     info = json.loads((data / "bigcase.json").read_text(encoding="utf-8"))
@@ -60,7 +61,7 @@ def main() -> None:
     port, floor_port = free_port(), free_port()
     base, floor = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{floor_port}"
     work = Path(tempfile.mkdtemp(prefix="editor-scale-"))
-    server = start_revise(data, port, tree=args.tree.resolve())
+    server = start_revise(data, port, tree=args.tree.resolve(), workers=args.workers)
     procs = [server]
     results: dict = {"comments": comments, "tree": str(args.tree), "pages": {}}
     rows = []
@@ -103,7 +104,9 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 p.kill()
     print()
-    print(f"At {comments} comments, wrk {args.seconds:.0f}s per run, 4 connections, one uvicorn worker "
+    workers = "one uvicorn worker" if args.workers == 1 else (
+        f"{args.workers} uvicorn workers (server CPU and memory are then the supervisor's only)")
+    print(f"At {comments} comments, wrk {args.seconds:.0f}s per run, 4 connections, {workers} "
           f"(tree {args.tree}); floor: bare Starlette sending the same bytes, same run:")
     print("| page | revise | floor | ratio |\n|---|---|---|---|")
     for row in rows:

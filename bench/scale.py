@@ -97,7 +97,7 @@ uvicorn.run(create_app(Settings(data_dir=Path(sys.argv[1]))), host="127.0.0.1", 
 """
 
 
-def start_revise(data: Path, port: int, factory: bool = False, tree: Path = ROOT) -> subprocess.Popen:
+def start_revise(data: Path, port: int, factory: bool = False, tree: Path = ROOT, workers: int = 1) -> subprocess.Popen:
     """revise as `server.py --data DATA serve` (or uvicorn on create_app directly), rate limit off.
 
     `tree` is the checkout to run (e.g. `git archive HEAD | tar -x -C /tmp/before` to measure a
@@ -108,6 +108,7 @@ def start_revise(data: Path, port: int, factory: bool = False, tree: Path = ROOT
         cmd = [sys.executable, "-c", FACTORY, str(data), str(port), str(tree)]
     else:
         cmd = [sys.executable, str(tree / "server.py"), "--data", str(data), "serve", "--port", str(port), "--no-default"]
+        cmd += ["--workers", str(workers)] if workers > 1 else []
     return subprocess.Popen(cmd, env=env, cwd=tree, stdout=subprocess.DEVNULL)
 
 

@@ -20,8 +20,8 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from babel.dates import format_timedelta
-from starlette.concurrency import run_in_threadpool
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response

@@ -2,6 +2,7 @@
 file permissions and start-up (issue #10)."""
 
 import os
+import re
 import select
 import socket
 import stat
@@ -277,6 +278,63 @@ def test_a_body_that_trickles_in_is_cut_off_with_408(server):
         answer = _answer(sock)
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert "太慢" in answer.decode("utf-8")
+
+
+def _get(path: str = "/", filler: int = 0, *, headers: int = 1) -> bytes:
+    """A GET whose head carries `filler` bytes more, spread over `headers` header lines."""
+    lines = "".join(f"X-Filler-{i}: {'a' * (filler // headers)}\r\n" for i in range(headers)) if filler else ""
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{lines}\r\n".encode()
+
+
+def _closed(sock: socket.socket) -> bool:
+    """True when the server has closed the connection (bounded wait)."""
+    sock.settimeout(30)
+    try:
+        while chunk := sock.recv(65536):
+            del chunk
+        return True
+    except ConnectionResetError:
+        return True
+
+
+@pytest.mark.parametrize("request_head", [
+    _get(filler=17 * 1024),  # one header line over the bound
+    _get(filler=20 * 1024, headers=400),  # many small ones
+    _get("/c/nanchong-2022?q=" + "a" * 17 * 1024),  # the request target
+], ids=["one-header", "many-headers", "target"])
+def test_a_request_head_over_16_kb_is_refused_with_431_and_the_connection_closed(server, request_head):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(request_head)
+        answer = _answer(sock)
+        assert answer.startswith(b"HTTP/1.1 431 ")
+        assert "请求头过大" in answer.decode("utf-8")
+        assert _closed(sock)
+
+
+def test_a_header_line_that_never_ends_is_cut_off_without_waiting_for_its_end(server):
+    """httptools keeps an unfinished header line whole: the bound counts bytes as they arrive."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endless: " + b"a" * 64 * 1024)
+        # ... and nothing more: the line is never finished, the answer comes all the same.
+        assert _answer(sock).startswith(b"HTTP/1.1 431 ")
+
+
+def test_the_bound_is_on_each_head_not_on_bodies_or_on_pipelined_requests(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        # A head just under the bound with a 60 KB body, all in one write: judged by the head alone.
+        body = b"body=" + b"a" * 60_000
+        head = _head("/c/nanchong-2022/remarks", len(body)).replace(
+            b"\r\n\r\n", b"\r\nX-Filler: " + b"a" * 15_000 + b"\r\n\r\n")
+        sock.sendall(head + body)
+        assert _answer(sock).split(b" ")[1] == b"403"  # no form token: refused by the app, not the parser
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        # Three pipelined requests of 10 KB heads each (30 KB in one write): each is within the bound.
+        sock.sendall(_get(filler=10_000) * 3)
+        sock.settimeout(30)
+        data = b""
+        while len(re.findall(rb"HTTP/1.1 (\d{3}) ", data)) < 3 and (chunk := sock.recv(65536)):
+            data += chunk
+    assert re.findall(rb"HTTP/1.1 (\d{3}) ", data) == [b"200"] * 3
 
 
 def test_the_upload_is_refused_to_an_anonymous_visitor_before_20_mb_are_sent(server):

@@ -123,3 +123,32 @@ def test_head_and_post_are_left_to_the_route(clients):
     assert fast.head(PAGE).status_code == plain.head(PAGE).status_code == 200
     assert fast.post(PAGE).status_code == plain.post(PAGE).status_code
     assert answered[before:] in ([], [False], [False, False])
+
+
+def test_the_page_state_a_view_reads_follows_every_commit_whoever_makes_it(client, settings):
+    """page_state is kept on the connection between views; it must still see each change at once:
+    one committed by another connection (the writer thread, another worker, a script) and one
+    made through the very connection that keeps it."""
+    from revise.store.counts import page_state
+
+    reader, other = connect(settings.db_path), connect(settings.db_path)
+    c, _values, _blocks, comments = page_state(reader, "nanchong-2022")
+    assert page_state(reader, "no-such-consultation") is None
+
+    other.execute("update public_versions set comments = comments + 1 where consultation_id = ?", [c["id"]])
+    other.conn.commit()
+    assert page_state(reader, "nanchong-2022")[3] == comments + 1
+
+    reader.execute("update consultations set title = ? where id = ?", ["新标题", c["id"]])
+    reader.conn.commit()
+    assert page_state(reader, "nanchong-2022")[0]["title"] == "新标题"
+
+    other.execute("update consultations set slug = 'no-such-consultation' where id = ?", [c["id"]])
+    other.conn.commit()
+    assert page_state(reader, "nanchong-2022") is None
+    assert page_state(reader, "no-such-consultation")[0]["id"] == c["id"]
+
+    kept = page_state(reader, "no-such-consultation")[0]
+    kept["title"] = "changed by a caller"
+    assert page_state(reader, "no-such-consultation")[0]["title"] == "新标题"  # each caller gets its own copy
+    reader.close(), other.close()

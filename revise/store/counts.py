@@ -30,11 +30,36 @@ def versions(db: Database, cid: int) -> tuple[int, int]:
 
 
 def page_state(db: Database, slug: str) -> tuple[dict, tuple, int, int] | None:
-    """The consultation with this slug (as a dict and as its row), and its two serials, in one query.
+    """The consultation with this slug (as a dict and as its row), and its two serials.
 
-    The one read of a public page view: sqlite-utils' query() and a second statement cost as
-    much as the rest of the view.
+    The one read of a public page view, kept on the connection while the database is unchanged:
+    `PRAGMA data_version` moves with every commit of another connection (the writer thread,
+    an editor's thread, another worker process, a script) and the connection's own
+    total_changes with its own. A view then costs one pragma instead of a join (a sixth of
+    the server's time per view under load).
     """
+    stamp = (db.execute("pragma data_version").fetchone()[0], db.conn.total_changes)
+    memo = getattr(db, "_page_states", None)
+    if memo is None or memo[0] != stamp:
+        memo = db._page_states = (stamp, {})
+    found = memo[1].get(slug, _UNREAD)
+    if found is _UNREAD:
+        found = _read_page_state(db, slug)
+        if len(memo[1]) < PAGE_STATES_KEPT:  # unknown slugs asked at random never grow it past this
+            memo[1][slug] = found
+    if found is None:
+        return None
+    c, values, blocks_serial, comments_serial = found
+    return dict(c), values, blocks_serial, comments_serial  # a copy: the caller may change its dict
+
+
+PAGE_STATES_KEPT = 256
+_UNREAD = object()
+
+
+def _read_page_state(db: Database, slug: str) -> tuple[dict, tuple, int, int] | None:
+    """page_state read in one query (sqlite-utils' query() and a second statement cost as much
+    as the rest of the view)."""
     cursor = db.execute(
         "select c.*, coalesce(v.blocks, 0), coalesce(v.comments, 0) from consultations c "
         "left join public_versions v on v.consultation_id = c.id where c.slug = ?", [slug])

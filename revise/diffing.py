@@ -54,12 +54,29 @@ def _coarse(engine: diff_match_patch, old: str, new: str) -> list[tuple[int, str
     return [(op, text) for op, text in ops if text]
 
 
+# Short changes (a paragraph and a suggestion for it) are remembered by the thousand: the editor's
+# queue shows 50 a page, the same ones again after each decision (a tenth of its rendering).
+# Bounded in memory: at most REMEMBERED entries of at most REMEMBERED_CHARS characters each.
+REMEMBERED, REMEMBERED_CHARS = 1024, 2000
+
+
 def diff_html(old: str, new: str, context: int | None = None) -> Markup:
     """The change from old to new as HTML: <del> and <ins> around escaped text.
 
     With `context`, unchanged stretches keep only that many characters on each side of a
     change (…) — for lists of many suggestions where a whole paragraph would drown the edit.
     """
+    if len(old) + len(new) <= REMEMBERED_CHARS:
+        return _remembered_html(old, new, context)
+    return _diff_html(old, new, context)
+
+
+@lru_cache(maxsize=REMEMBERED)
+def _remembered_html(old: str, new: str, context: int | None) -> Markup:
+    return _diff_html(old, new, context)
+
+
+def _diff_html(old: str, new: str, context: int | None) -> Markup:
     ops = diff(old, new)
     parts = []
     for index, (op, text) in enumerate(ops):

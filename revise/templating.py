@@ -24,11 +24,22 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 LOCALE_NAMES = [(code, babel_locale(code).language_name) for code in LOCALES]
 
 
-def _newstyle(func):
-    """Jinja's new-style gettext: %(name)s filled from keyword arguments, values escaped."""
+def _newstyle(func, plain: dict | None = None):
+    """Jinja's new-style gettext: %(name)s filled from keyword arguments, values escaped.
+
+    `plain` keeps the answers to calls without variables (most of a page's: labels, buttons,
+    options), one dict per language: a translation never changes while the server runs.
+    """
 
     @pass_context
     def call(context, message, **variables):
+        if plain is not None and not variables and context.eval_ctx.autoescape:
+            text = plain.get(message)
+            if text is None:
+                text = Markup(context.call(func, message)) % variables
+                if len(plain) < PLAIN_MESSAGES_KEPT:  # a template may pass other text through _()
+                    plain[message] = text
+            return text
         text = context.call(func, message)
         if context.eval_ctx.autoescape:
             text = Markup(text)
@@ -51,13 +62,17 @@ def _newstyle_plural(func):
     return call
 
 
+_PLAIN_MESSAGES: dict[str, dict[str, Markup]] = {}  # per language: message → translated Markup
+PLAIN_MESSAGES_KEPT = 4096
+
+
 def _i18n_context(request: Request) -> dict:
     locale = request.scope.get("state", {}).get("locale", DEFAULT_LOCALE)
     catalog = translations(locale)
     return {
         "locale": locale,
         "html_lang": "zh-CN" if locale == "zh_CN" else locale,
-        "gettext": _newstyle(catalog.gettext),
+        "gettext": _newstyle(catalog.gettext, _PLAIN_MESSAGES.setdefault(locale, {})),
         "ngettext": _newstyle_plural(catalog.ngettext),
         "locale_names": LOCALE_NAMES,
         "csrf_token": _csrf_token(request),
@@ -191,7 +206,9 @@ class FastEnvironment(Environment):
             try:
                 return obj[attribute]
             except KeyError:
-                pass
+                # What jinja2 ends with after both attempts fail (a plain dict has no such attribute),
+                # without raising and catching the AttributeError first (`form.picked` on 50 rows).
+                return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
 
@@ -220,9 +237,24 @@ def route_path(scope, name: str, /, **path_params):
 
 @pass_context
 def url_for(context, name: str, /, **path_params):
-    """Starlette's url_for (an absolute URL), with each route's path found once."""
+    """Starlette's url_for (an absolute URL), with each route's path found once, and made
+    absolute once per address the site is asked under (a URL parsed and built each time was
+    half of the call)."""
     request: Request = context["request"]
-    return route_path(request.scope, name, **path_params).make_absolute_url(base_url=request.base_url)
+    path = route_path(request.scope, name, **path_params)
+    base = request.base_url
+    router = request.scope.get("router") or request.scope.get("app")
+    urls = getattr(router, "revise_absolute_urls", None)
+    if urls is None:
+        urls = router.revise_absolute_urls = {}
+    key = (str(path), path.protocol, path.host, str(base))
+    url = urls.get(key)
+    if url is None:
+        url = path.make_absolute_url(base_url=base)
+        if len(urls) >= URL_PATHS_KEPT:
+            urls.clear()
+        urls[key] = url
+    return url
 
 
 def make_templates() -> Jinja2Templates:

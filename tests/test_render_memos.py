@@ -73,3 +73,28 @@ def test_the_long_lived_heap_is_frozen_while_serving_and_released_at_shutdown(se
     with TestClient(create_app(settings)):
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_times_are_shown_as_babel_formats_each_instant_in_beijing(settings):
+    """The remembered day and hh:mm give what formatting each instant whole gives, across
+    midnight in Beijing and UTC, in both languages."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from babel.dates import format_skeleton
+
+    from revise.timeutil import SHANGHAI, to_text
+
+    rng = random.Random(11)
+    start = datetime(2022, 10, 7, 15, 0, tzinfo=timezone.utc)  # 23:00 in Beijing
+    instants = [start + timedelta(minutes=rng.randrange(0, 60 * 24 * 400), seconds=rng.randrange(60))
+                for _ in range(500)]
+    instants += [datetime(2022, 10, 7, 15, 59, 59, tzinfo=timezone.utc), datetime(2022, 10, 7, 16, 0, tzinfo=timezone.utc)]
+    env = templating.make_templates().env
+    template = env.from_string("{{ t|local_time }}")
+    for locale in ("zh_CN", "en"):
+        for moment in instants:
+            text = to_text(moment)
+            whole = (f"{format_skeleton('yMMMd', moment, tzinfo=SHANGHAI, locale=locale)} "
+                     f"{format_skeleton('Hm', moment, tzinfo=SHANGHAI, locale=locale)}")
+            assert template.render(t=text, locale=locale) == whole

@@ -57,6 +57,11 @@ class _Job:
     future: asyncio.Future = field(repr=False)
 
 
+def _give_up(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(Busy())
+
+
 class CommentWriter:
     """Commits comment rows from one thread; `await submit(row)` gives (comment, created)."""
 
@@ -99,10 +104,16 @@ class CommentWriter:
         loop = asyncio.get_running_loop()
         job = _Job(row, then, admit, time.monotonic() + self.wait, loop, loop.create_future())
         self._jobs.put(job)
+        # The writer answers Busy itself once the job's deadline has passed; the timer only covers
+        # a writer that stopped answering. The future is awaited as it is: wait_for(shield(...))
+        # took two more turns of the event loop per comment, and under a flash crowd of readers
+        # each turn is tens of milliseconds. A request cancelled before the writer took its job
+        # (the server shutting down) cancels the job: nothing answered, nothing stored.
+        timer = loop.call_later(self.wait + 1, _give_up, job.future)
         try:
-            return await asyncio.wait_for(asyncio.shield(job.future), self.wait + 1)
-        except TimeoutError:
-            raise Busy from None
+            return await job.future
+        finally:
+            timer.cancel()
 
     def wait_idle(self, timeout: float = 30) -> bool:
         """Block until every queued submission and grouping is done (tests, benches, shutdown)."""

@@ -68,6 +68,18 @@ def finish(coroutine):
     raise AssertionError("the coroutine waited for something")
 
 
+def eventually(condition, seconds: float = 30.0) -> bool:
+    """Wait for a condition, bounded (never for a fixed time: CI's machine may be slow); its last value."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return bool(condition())
+
+
 def parse_html(text: str):
     """Parse a page (tests check parsed HTML, not strings)."""
     import lxml.html

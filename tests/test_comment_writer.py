@@ -1,8 +1,6 @@
 """The comment writer keeps grouping out of a burst of comments, but never lets it fall far behind (issue #11)."""
 
-import time
-
-from conftest import parse_html
+from conftest import eventually, parse_html
 
 from revise import writer
 
@@ -23,15 +21,6 @@ def _queued(db) -> int:
     return db.execute("select count(*) from grouping_queue").fetchone()[0]
 
 
-def _wait(condition, seconds=20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 def test_during_a_burst_comments_are_committed_without_waiting_for_grouping(client, db, monkeypatch):
     """While comments keep coming the writer only commits them: grouping (a transaction and an
     fsync of its own) waits until the stream pauses."""
@@ -47,10 +36,57 @@ def test_under_sustained_load_grouping_still_runs_at_least_every_few_seconds(cli
     monkeypatch.setattr(writer, "GROUPING_AFTER_IDLE", 3600.0)
     monkeypatch.setattr(writer, "GROUPING_AT_LEAST_EVERY", 0.0)  # after every batch
     _post(client, db, 4)
-    assert _wait(lambda: _queued(db) == 0)  # grouped without the writer ever going idle
+    assert eventually(lambda: _queued(db) == 0)  # grouped without the writer ever going idle
 
 
 def test_when_the_stream_pauses_grouping_catches_up(client, db):
     _post(client, db, 3)
     assert client.app.state.writer.wait_idle()
     assert _queued(db) == 0
+
+
+def test_a_writer_that_stops_answering_is_answered_busy_not_awaited_for_ever(settings, client):
+    """The writer answers Busy itself past a job's deadline; if it has stopped altogether (never
+    started here), the request still gets Busy (503 + Retry-After) a second after the deadline."""
+    import asyncio
+
+    import pytest
+
+    from revise.offload import Busy
+
+    silent = writer.CommentWriter(settings.db_path, wait=0.05)  # its thread is never started
+
+    async def submit():
+        await silent.submit({"form_token": "never-written"})
+
+    with pytest.raises(Busy):
+        asyncio.run(asyncio.wait_for(submit(), 30))
+
+
+def test_a_job_cancelled_before_the_writer_takes_it_is_not_stored(settings, client, db):
+    """The server shutting down cancels a request still waiting: nothing was answered, so nothing
+    is stored either (the writer skips the cancelled job); the one beside it is stored."""
+    import asyncio
+
+    from revise import commenting
+    from revise.store import consultations
+
+    c = consultations.by_slug(db, "nanchong-2022")
+    values = {"kind": "remark", "name": "", "contact": "", "body": "建议增加停车位。", "suggestion": "",
+              "quote": "", "quote_start": None}
+    paused = writer.CommentWriter(settings.db_path)
+
+    async def one_cancelled_one_kept():
+        cancelled = asyncio.ensure_future(paused.submit(commenting.prepare(c, None, values, form_token="cancelled")))
+        kept = asyncio.ensure_future(paused.submit(commenting.prepare(c, None, values, form_token="kept")))
+        await asyncio.sleep(0)  # both jobs are queued; the writer has not started
+        cancelled.cancel()
+        paused.start()
+        await asyncio.gather(cancelled, kept, return_exceptions=True)
+
+    try:
+        asyncio.run(asyncio.wait_for(one_cancelled_one_kept(), 30))
+    finally:
+        paused.stop()
+    stored = [t for (t,) in db.execute("select form_token from comments where form_token in ('cancelled', 'kept')")]
+    assert stored == ["kept"]

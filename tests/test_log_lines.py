@@ -4,6 +4,8 @@ import io
 import logging
 import time
 
+from conftest import eventually
+
 from revise.log_lines import BatchedStreamHandler, SecondsFormatter
 
 
@@ -25,22 +27,13 @@ def _logger(handler, name):
     return logger
 
 
-def _eventually(condition, timeout=30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
-
-
 def test_request_lines_go_out_together_soon_without_anything_more_being_logged():
     stream = Stream()
     handler = BatchedStreamHandler(stream, delay=0.2)
     log = _logger(handler, "soon")
     for i in range(50):
         log.info("GET /c/%s 200", i)
-    assert _eventually(lambda: stream.getvalue().count("\n") == 50)
+    assert eventually(lambda: stream.getvalue().count("\n") == 50)
     assert stream.getvalue().splitlines() == [f"GET /c/{i} 200" for i in range(50)]
     assert stream.writes <= 3  # a batch, not fifty writes
     handler.close()

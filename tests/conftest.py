@@ -68,6 +68,16 @@ def finish(coroutine):
     raise AssertionError("the coroutine waited for something")
 
 
+def in_own_loop(coroutine, seconds: float = 60.0):
+    """Run a coroutine that needs a real event loop (timers, wake-ups from threads) in a thread of
+    its own: another test of the session may have left a loop running in this one."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coroutine, seconds)).result(seconds + 30)
+
+
 def eventually(condition, seconds: float = 30.0) -> bool:
     """Wait for a condition, bounded (never for a fixed time: CI's machine may be slow); its last value."""
     import time

@@ -1,6 +1,6 @@
 """The comment writer keeps grouping out of a burst of comments, but never lets it fall far behind (issue #11)."""
 
-from conftest import eventually, parse_html
+from conftest import eventually, in_own_loop, parse_html
 
 from revise import writer
 
@@ -48,8 +48,6 @@ def test_when_the_stream_pauses_grouping_catches_up(client, db):
 def test_a_writer_that_stops_answering_is_answered_busy_not_awaited_for_ever(settings, client):
     """The writer answers Busy itself past a job's deadline; if it has stopped altogether (never
     started here), the request still gets Busy (503 + Retry-After) a second after the deadline."""
-    import asyncio
-
     import pytest
 
     from revise.offload import Busy
@@ -60,7 +58,7 @@ def test_a_writer_that_stops_answering_is_answered_busy_not_awaited_for_ever(set
         await silent.submit({"form_token": "never-written"})
 
     with pytest.raises(Busy):
-        asyncio.run(asyncio.wait_for(submit(), 30))
+        in_own_loop(submit())
 
 
 def test_a_job_cancelled_before_the_writer_takes_it_is_not_stored(settings, client, db):
@@ -85,7 +83,7 @@ def test_a_job_cancelled_before_the_writer_takes_it_is_not_stored(settings, clie
         await asyncio.gather(cancelled, kept, return_exceptions=True)
 
     try:
-        asyncio.run(asyncio.wait_for(one_cancelled_one_kept(), 30))
+        in_own_loop(one_cancelled_one_kept())
     finally:
         paused.stop()
     stored = [t for (t,) in db.execute("select form_token from comments where form_token in ('cancelled', 'kept')")]

@@ -236,20 +236,28 @@ class FastEnvironment(Environment):
 URL_PATHS_KEPT = 4096  # per router; the parameters (slugs, ids) are the site's, cleared when full
 
 
+def _remembered(scope, memo: str, key: tuple, compute):
+    """The value under `key` in the dict named `memo` kept on the app's router (tests build many
+    apps), computed on a miss; the dict is cleared when URL_PATHS_KEPT entries are reached."""
+    router = scope.get("router") or scope.get("app")
+    kept = getattr(router, memo, None)
+    if kept is None:
+        kept = {}
+        setattr(router, memo, kept)
+    value = kept.get(key)
+    if value is None:
+        value = compute()
+        if len(kept) >= URL_PATHS_KEPT:
+            kept.clear()
+        kept[key] = value
+    return value
+
+
 def route_path(scope, name: str, /, **path_params):
     """router.url_path_for(name, **path_params), each route's path found once (a URLPath)."""
     router = scope.get("router") or scope.get("app")
-    paths = getattr(router, "revise_url_paths", None)
-    if paths is None:
-        paths = router.revise_url_paths = {}
     key = (name, *sorted((k, str(v)) for k, v in path_params.items()))
-    path = paths.get(key)
-    if path is None:
-        path = router.url_path_for(name, **path_params)
-        if len(paths) >= URL_PATHS_KEPT:
-            paths.clear()
-        paths[key] = path
-    return path
+    return _remembered(scope, "revise_url_paths", key, lambda: router.url_path_for(name, **path_params))
 
 
 @pass_context
@@ -260,18 +268,8 @@ def url_for(context, name: str, /, **path_params):
     request: Request = context["request"]
     path = route_path(request.scope, name, **path_params)
     base = request.base_url
-    router = request.scope.get("router") or request.scope.get("app")
-    urls = getattr(router, "revise_absolute_urls", None)
-    if urls is None:
-        urls = router.revise_absolute_urls = {}
     key = (str(path), path.protocol, path.host, str(base))
-    url = urls.get(key)
-    if url is None:
-        url = path.make_absolute_url(base_url=base)
-        if len(urls) >= URL_PATHS_KEPT:
-            urls.clear()
-        urls[key] = url
-    return url
+    return _remembered(request.scope, "revise_absolute_urls", key, lambda: path.make_absolute_url(base_url=base))
 
 
 def make_templates() -> Jinja2Templates:

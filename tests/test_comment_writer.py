@@ -88,3 +88,52 @@ def test_a_job_cancelled_before_the_writer_takes_it_is_not_stored(settings, clie
         paused.stop()
     stored = [t for (t,) in db.execute("select form_token from comments where form_token in ('cancelled', 'kept')")]
     assert stored == ["kept"]
+
+
+def test_a_batch_of_comments_is_searchable_as_soon_as_it_is_acknowledged_and_a_failed_one_is_not(settings, client, db):
+    """Comments committed together are put in the full-text index together (issue #11): each
+    one acknowledged is found by the editors' search at once, one that failed inside the batch
+    is neither stored nor found, and nothing is left holding the index back."""
+    import asyncio
+
+    from revise import commenting
+    from revise.store import consultations
+
+    c = consultations.by_slug(db, "nanchong-2022")
+    words = [f"试点片区{n}号" for n in ("甲", "乙", "丙", "丁", "戊", "己")]
+    failing = words[3]
+
+    def then(db_, comment):
+        if failing in comment["body"]:
+            raise RuntimeError("this one fails alone")
+
+    def row(word):
+        values = {"kind": "remark", "name": "", "contact": "", "body": f"建议把{word}列入年度计划。",
+                  "suggestion": "", "quote": "", "quote_start": None}
+        return commenting.prepare(c, None, values, form_token=f"batch-{word}")
+
+    paused = writer.CommentWriter(settings.db_path, group=False)
+
+    async def all_at_once():
+        jobs = [asyncio.ensure_future(paused.submit(row(word), then)) for word in words]
+        await asyncio.sleep(0)  # all queued before the writer starts: one batch
+        paused.start()
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    try:
+        answers = in_own_loop(all_at_once())
+    finally:
+        paused.stop()
+    assert [isinstance(a, RuntimeError) for a in answers] == [w == failing for w in words]
+
+    def found(word):
+        return db.execute("select count(*) from comments where id in (select rowid from comments_fts "
+                          "where comments_fts match ?)", [f'"{word}"']).fetchone()[0]
+
+    assert {w: found(w) for w in words} == {w: 0 if w == failing else 1 for w in words}
+    assert db.execute("select count(*) from comments where form_token = ?", [f"batch-{failing}"]).fetchone()[0] == 0
+    assert db.execute("select count(*) from search_index_held").fetchone()[0] == 0
+    # A comment stored any other way (the ledger, the CLI) is indexed by the trigger as before.
+    commenting.submit(db, c, None, {"kind": "remark", "name": "", "contact": "", "body": "建议新增试点片区庚号。",
+                                    "suggestion": "", "quote": "", "quote_start": None}, form_token="alone")
+    assert found("试点片区庚号") == 1

@@ -205,7 +205,8 @@ def test_a_form_from_the_configured_site_behind_a_tls_proxy_is_accepted(tmp_path
 def test_the_search_index_is_merged_when_the_writer_is_idle_and_finds_every_comment(app_client, app_settings):
     app, client = app_client
     db = connect(app_settings.db_path)
-    assert db.execute("select v from comments_fts_config where k = 'automerge'").fetchone()[0] == 0
+    # FTS5 merges a little after each write (m021), and the writer merges more when idle.
+    assert db.execute("select v from comments_fts_config where k = 'automerge'").fetchone()[0] == 4
     words = ["孵化器扩容", "研发投入强度", "知识产权保护"]
     for word in words:
         action, data = _form(client, db)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from sqlite_utils import Database
 
@@ -55,8 +56,31 @@ def insert_once_in(db: Database, row: dict, then: Callable[[Database, dict], Non
     raise RuntimeError("could not draw a unique receipt code")
 
 
+@contextlib.contextmanager
+def indexing_afterwards(db: Database) -> Iterator[list[int]]:
+    """Inside a write transaction: comments inserted in the block are put in the full-text index
+    together as it ends, not row by row (m021: a tenth of the cost when many go in together).
+
+    Yields a list; append the id of every comment inserted meanwhile. Nothing in the block may
+    change an indexed text (body, suggestion, name) of a comment: its update trigger would take
+    out index entries the comment does not have yet. The trigger is held by a row that exists
+    only inside the caller's uncommitted transaction: if the block raises, the caller's
+    transaction rolls back and takes the row with it.
+    """
+    if not db.conn.in_transaction:
+        raise RuntimeError("indexing_afterwards needs the caller's write transaction")
+    db.execute("insert into search_index_held (held) values (1)")
+    ids: list[int] = []
+    yield ids
+    db.execute("delete from search_index_held")
+    if ids:
+        db.execute("insert into comments_fts (rowid, body, suggestion, name) select id, body, suggestion, name "
+                   "from comments where id in (select value from json_each(?)) order by id", [json.dumps(ids)])
+
+
 def merge_search_index(db: Database, pages: int = 64) -> bool:
-    """Some of the full-text index's merging (automerge is off, m013); False when none was left."""
+    """Some of the full-text index's merging (when the writer is idle; FTS5 also merges a little
+    after each write, m021); False when none was left."""
     before = db.conn.total_changes
     db.execute("insert into comments_fts (comments_fts, rank) values ('merge', ?)", [pages])
     # FTS5: a merge that changed fewer than two rows found nothing left to merge.

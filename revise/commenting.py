@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -10,10 +11,12 @@ from sqlite_utils import Database
 from revise import grouping, versions
 from revise.attachments import Attachment
 from revise.i18n import N_
+from revise.offload import Limited
 from revise.store import attachments as attachment_store
 from revise.store import audit as audit_store
 from revise.store import comments as comment_store
 from revise.store import groups as group_store
+from revise.store import limits as limit_store
 from revise.timeutil import to_text, utc_now
 from revise.window import NOT_YET_OPEN, OPEN, Window
 
@@ -108,9 +111,52 @@ def _require_on_roster(department: dict) -> None:
         raise Refused(403, N_("Your department is not on the roster of this round of consultation: nothing was recorded."))
 
 
-def then_web(row: dict, attachment: Attachment | None = None) -> Callable[[Database, dict], None]:
-    """What the writer does after inserting a web comment: its attachment, and a place in the grouping queue."""
-    return _with_attachment(_catching_up(group_store.enqueue), attachment, row["created_at"])
+@dataclass(frozen=True)
+class AfterWeb:
+    """What the writer does after inserting a web comment: its attachment, its quote caught up
+    with the editors' text, and a place in the grouping queue. Called for one comment; comments
+    without an attachment can be stored together (store_together)."""
+
+    attachment: Attachment | None
+    created_at: str
+
+    def __call__(self, db: Database, comment: dict) -> None:
+        _with_attachment(_catching_up(group_store.enqueue), self.attachment, self.created_at)(db, comment)
+
+
+def then_web(row: dict, attachment: Attachment | None = None) -> AfterWeb:
+    """What the writer does after inserting a web comment (AfterWeb)."""
+    return AfterWeb(attachment, row["created_at"])
+
+
+def store_together(db: Database, rows: list[dict], admissions: list) -> list[tuple[dict, bool] | Exception]:
+    """Web comments without attachments stored in a few statements for the batch (the comment
+    writer's common case, inside its transaction), with the outcome of each as
+    store.comments.insert_once_in gives it one by one: (comment, created), the earlier comment
+    of a form sent again (also twice in the batch), or Limited when its rate limit refused it.
+    """
+    earlier = comment_store.by_form_tokens(db, [row["form_token"] for row in rows])
+    fresh, seen = [], set(earlier)
+    for i, row in enumerate(rows):
+        if row["form_token"] not in seen:
+            seen.add(row["form_token"])
+            fresh.append(i)
+    allowed = limit_store.admit_many(db, [admissions[i] for i in fresh])
+    admitted = [i for i, ok in zip(fresh, allowed) if ok]
+    stored = dict(zip(admitted, comment_store.insert_many(db, [rows[i] for i in admitted])))
+    for comment in stored.values():
+        versions.catch_up_anchor(db, comment)
+    group_store.enqueue_many(db, list(stored.values()))
+    by_token = {**earlier, **{c["form_token"]: c for c in stored.values()}}
+    outcomes: list[tuple[dict, bool] | Exception] = []
+    for i, row in enumerate(rows):
+        if i in stored:
+            outcomes.append((stored[i], True))
+        elif row["form_token"] in by_token:
+            outcomes.append((by_token[row["form_token"]], False))
+        else:
+            outcomes.append(Limited())
+    return outcomes
 
 
 def _catching_up(then: Callable[[Database, dict], None]) -> Callable[[Database, dict], None]:

@@ -34,10 +34,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from revise import grouping
+from revise import commenting, grouping
 from revise.offload import Busy, Limited
 from revise.store import comments as comment_store
-from revise.store import connect, writing
+from revise.store import limits as limit_store
+from revise.store import checkpoint_in_background, connect, copy_wal, writing
 
 log = logging.getLogger("revise.writer")
 
@@ -47,6 +48,8 @@ GROUPING_AFTER_IDLE = 0.25  # seconds without a submission before grouping runs
 # Under sustained load the writer is never idle that long: one batch of idle work at least this
 # often, so grouping keeps up with a steady stream and is never more than a few batches behind.
 GROUPING_AT_LEAST_EVERY = 5.0
+# How often the checkpointer copies what the writer committed from the WAL into the database file.
+CHECKPOINT_EVERY = 0.5
 
 
 @dataclass
@@ -80,11 +83,16 @@ class CommentWriter:
         self._idle = threading.Event()
         self._merged = False  # the full-text index has nothing left to merge
         self._idle_work_at = time.monotonic()  # when grouping or merging last ran
+        self._commits = 0  # transactions committed by the writer thread (read by the checkpointer)
+        self._checkpointer: threading.Thread | None = None
 
     # --- the event loop's side -----------------------------------------------------------
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
+            self._checkpointer = threading.Thread(target=self._checkpoints, name="revise-checkpoint", daemon=True)
+            self._checkpointer.start()
             self._thread = threading.Thread(target=self._run, name="revise-writer", daemon=True)
             self._thread.start()
 
@@ -94,6 +102,9 @@ class CommentWriter:
             self._jobs.put(None)
             self._thread.join(timeout=30)
             self._thread = None
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=30)
+            self._checkpointer = None
 
     async def submit(self, row: dict, then: Callable[[Database, dict], None] | None = None,
                      admit: Callable[[Database], None] | None = None) -> tuple[dict, bool]:
@@ -136,6 +147,9 @@ class CommentWriter:
         db.execute("PRAGMA busy_timeout = 1000")
         if self.write_lock is not None:
             db.write_lock = self.write_lock
+        # Its commits only append to the WAL and fsync it; the checkpointer thread copies the WAL
+        # into the database file beside it (a third of each COMMIT when the commit did it).
+        checkpoint_in_background(db)
         try:
             while not self._stop.is_set():
                 batch = self._drain(MAX_BATCH)
@@ -153,9 +167,28 @@ class CommentWriter:
                         continue
                     batch = [job, *self._drain(MAX_BATCH - 1)]
                 self._commit(db, batch)
+                self._commits += 1
                 self._merged = False  # new rows in the full-text index: merge when idle
                 if self.group and time.monotonic() - self._idle_work_at > GROUPING_AT_LEAST_EVERY:
                     self._group_some(db)
+        finally:
+            db.close()
+
+    def _checkpoints(self) -> None:
+        """The checkpointer thread: every CHECKPOINT_EVERY seconds in which the writer committed,
+        a PASSIVE checkpoint, which waits for no reader or writer (what a reader still uses is
+        copied next time). Its I/O and fsync of the database file run beside the writer's work,
+        not inside a COMMIT that comments wait on."""
+        db = connect(self.path)
+        seen = self._commits
+        try:
+            while not self._stop.wait(CHECKPOINT_EVERY):
+                if self._commits != seen:
+                    seen = self._commits
+                    try:
+                        copy_wal(db)
+                    except sqlite3.OperationalError as error:
+                        log.warning("checkpoint waits: %s", error)
         finally:
             db.close()
 
@@ -184,7 +217,11 @@ class CommentWriter:
                 results = []
                 # The batch's comments go into the full-text index together, before the commit.
                 with writing(db), comment_store.indexing_afterwards(db) as new_ids:
-                    for job in batch:
+                    together = self._together(db, batch)
+                    if together is not None:
+                        results = together
+                        new_ids.extend(o[0]["id"] for _, o, e in results if e is None and o[1])
+                    for job in batch if together is None else ():
                         db.execute("savepoint one")
                         try:
                             outcome = comment_store.insert_once_in(db, job.row, job.then, job.admit)
@@ -205,23 +242,57 @@ class CommentWriter:
                         self._answer(job, None, error)
                     return
                 # Another process holds the write lock: try again until each job's deadline.
-        for job, outcome, error in results:
-            self._answer(job, outcome, error)
+        self._answer_all(results)
+
+    @staticmethod
+    def _together(db: Database, batch: list[_Job]) -> list[tuple[_Job, object, BaseException | None]] | None:
+        """The batch's web comments stored in a few statements for them all, or None when any
+        job needs the one-by-one path (an attachment, another kind of job) or this way failed
+        (undone; a receipt code drawn twice, say): each statement is a hand-over of the
+        interpreter lock to the event loop's thread, and one by one a comment took about ten."""
+        if len(batch) < 2 or not all(
+                isinstance(job.then, commenting.AfterWeb) and job.then.attachment is None
+                and (job.admit is None or isinstance(job.admit, limit_store.Admission)) for job in batch):
+            return None
+        db.execute("savepoint together")
+        try:
+            outcomes = commenting.store_together(db, [job.row for job in batch], [job.admit for job in batch])
+        except Exception as error:
+            db.execute("rollback to together")
+            db.execute("release together")
+            if not isinstance(error, sqlite3.IntegrityError):
+                log.warning("a batch of comments is stored one by one: %r", error)
+            return None
+        db.execute("release together")
+        return [(job, None, outcome) if isinstance(outcome, Exception) else (job, outcome, None)
+                for job, outcome in zip(batch, outcomes)]
 
     @staticmethod
     def _answer(job: _Job, outcome, error: BaseException | None) -> None:
-        def settle() -> None:
-            if job.future.done():
-                return
-            if error is not None:
-                job.future.set_exception(error)
-            else:
-                job.future.set_result(outcome)
+        CommentWriter._answer_all([(job, outcome, error)])
 
-        try:
-            job.loop.call_soon_threadsafe(settle)
-        except RuntimeError:  # the loop has closed (shutdown): nobody is waiting any more
-            pass
+    @staticmethod
+    def _answer_all(results: list[tuple[_Job, object, BaseException | None]]) -> None:
+        """Settle the jobs' futures, one wake-up of each event loop for the whole batch (each
+        wake-up is a write to the loop's socket, and a hand-over of the interpreter lock)."""
+        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+        for result in results:
+            by_loop.setdefault(result[0].loop, []).append(result)
+
+        def settle(settled: list) -> None:
+            for job, outcome, error in settled:
+                if job.future.done():
+                    continue
+                if error is not None:
+                    job.future.set_exception(error)
+                else:
+                    job.future.set_result(outcome)
+
+        for loop, settled in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(settle, settled)
+            except RuntimeError:  # the loop has closed (shutdown): nobody is waiting any more
+                pass
 
     def _group_some(self, db: Database) -> bool:
         """Idle work: place a few queued comments into groups, else merge some of the full-text

@@ -137,3 +137,126 @@ def test_a_batch_of_comments_is_searchable_as_soon_as_it_is_acknowledged_and_a_f
     commenting.submit(db, c, None, {"kind": "remark", "name": "", "contact": "", "body": "建议新增试点片区庚号。",
                                     "suggestion": "", "quote": "", "quote_start": None}, form_token="alone")
     assert found("试点片区庚号") == 1
+
+
+def _web_rows(c, words):
+    from revise import commenting
+
+    return [commenting.prepare(c, None, {"kind": "remark", "name": "", "contact": "", "body": f"建议把{w}列入年度计划。",
+                                         "suggestion": "", "quote": "", "quote_start": None}, form_token=f"web-{w}")
+            for w in words]
+
+
+def test_web_comments_stored_together_are_what_they_would_be_one_by_one(settings, client, db, tmp_path):
+    """The writer stores a batch of web comments in a few statements (commenting.store_together):
+    the same outcome as one by one: a form sent again gets its first comment (also when both are
+    in the batch), the rate limit refuses the same ones, and the same rows are stored and queued
+    for grouping."""
+    from revise import commenting
+    from revise.offload import Limited
+    from revise.store import comments as comment_store
+    from revise.store import connect, consultations, writing
+    from revise.store.limits import SharedRateLimiter
+
+    c = consultations.by_slug(db, "nanchong-2022")
+    client.app.state.writer.wait_idle()
+    (earlier,) = _web_rows(c, ["旧片区"])
+    comment_store.insert_once(db, earlier, commenting.then_web(earlier))
+    copies = []
+    for name in ("one", "together"):
+        target = connect(tmp_path / f"{name}.db")
+        db.conn.backup(target.conn)
+        copies.append(target)
+    rows = _web_rows(c, ["甲区", "乙区", "旧片区", "丙区", "甲区", "丁区", "戊区"])
+    keys = ["203.0.113.9", "203.0.113.9", "198.51.100.7", "203.0.113.9", "198.51.100.7", "dept:4", "198.51.100.7"]
+
+    def stored(d):
+        return (d.execute("select form_token, body, status, source, round_id, version_id from comments "
+                          "order by form_token").fetchall(),
+                d.execute("select count(*) from grouping_queue").fetchone()[0],
+                d.execute("select key from rate_events order by key").fetchall())
+
+    one, together = copies
+    limiter_one = SharedRateLimiter(tmp_path / "one.db", "comment", 2, period=60)
+    limiter_together = SharedRateLimiter(tmp_path / "together.db", "comment", 2, period=60)
+    singly = []
+    with writing(one):
+        for row, key in zip(rows, keys):
+            try:
+                singly.append(comment_store.insert_once_in(one, dict(row), commenting.then_web(row),
+                                                           limiter_one.admitter(key)))
+            except Limited as refused:
+                singly.append(refused)
+    with writing(together), comment_store.indexing_afterwards(together) as ids:
+        at_once = commenting.store_together(together, [dict(r) for r in rows],
+                                            [limiter_together.admitter(k) for k in keys])
+        ids.extend(r[0]["id"] for r in at_once if not isinstance(r, Exception) and r[1])
+    kinds = [("limited" if isinstance(r, Limited) else "new" if r[1] else "again") for r in at_once]
+    assert kinds == [("limited" if isinstance(r, Limited) else "new" if r[1] else "again") for r in singly]
+    assert kinds == ["new", "new", "again", "limited", "again", "new", "new"]
+    assert at_once[4][0]["id"] == at_once[0][0]["id"]  # the same form twice in one batch: one comment
+    assert stored(together) == stored(one)
+    receipts = [r[0]["receipt"] for r in at_once if not isinstance(r, Exception) and r[1]]
+    assert len(set(receipts)) == 4
+    for r in at_once:
+        if not isinstance(r, Exception):
+            assert comment_store.by_receipt(together, r[0]["receipt"])["id"] == r[0]["id"]
+
+
+def test_a_batch_of_web_comments_is_acknowledged_searchable_and_queued_for_grouping(settings, client, db):
+    """Several web submissions that reach the writer together: each answered with its stored
+    comment, found by the editors' search, waiting in the grouping queue; the one over its
+    address's limit is refused (429 on the web) and stores nothing."""
+    import asyncio
+
+    from revise import commenting
+    from revise.offload import Limited
+    from revise.store import consultations
+    from revise.store.limits import SharedRateLimiter
+
+    c = consultations.by_slug(db, "nanchong-2022")
+    words = ["子区一号", "子区二号", "子区三号", "子区四号"]
+    rows = _web_rows(c, words)
+    limiter = SharedRateLimiter(settings.db_path, "comment", 2, period=60)
+    keys = ["203.0.113.1", "203.0.113.2", "203.0.113.1", "203.0.113.1"]
+    paused = writer.CommentWriter(settings.db_path, group=False)
+
+    async def all_at_once():
+        jobs = [asyncio.ensure_future(paused.submit(row, commenting.then_web(row), limiter.admitter(key)))
+                for row, key in zip(rows, keys)]
+        await asyncio.sleep(0)
+        paused.start()
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    try:
+        answers = in_own_loop(all_at_once())
+    finally:
+        paused.stop()
+    assert [type(a).__name__ if isinstance(a, Exception) else a[1] for a in answers] == [True, True, True, "Limited"]
+    assert isinstance(answers[3], Limited)
+    for word, answer in zip(words[:3], answers):
+        (found,) = db.execute("select rowid from comments_fts where comments_fts match ?", [f'"{word}"']).fetchall()
+        assert found[0] == answer[0]["id"]
+        assert db.execute("select count(*) from grouping_queue where comment_id = ?", [answer[0]["id"]]).fetchone()[0] == 1
+    assert db.execute("select count(*) from comments where body like ?", [f"%{words[3]}%"]).fetchone()[0] == 0
+
+
+def test_what_the_writer_commits_reaches_the_database_file_itself_soon_after(settings, client, db, tmp_path):
+    """The writer's commits only append to the WAL; its checkpointer thread copies them into the
+    database file within a moment (a PASSIVE checkpoint that waits for nobody), so the WAL does
+    not grow for the whole consultation and the file alone holds the comments."""
+    import shutil
+    import sqlite3
+
+    _post(client, db, 3)
+
+    def in_file_alone() -> int:
+        copy = tmp_path / "file-alone.db"
+        shutil.copyfile(settings.db_path, copy)  # the file without its -wal
+        try:
+            con = sqlite3.connect(copy)
+            return con.execute("select count(*) from comments where body like '第_条意见%'").fetchone()[0]
+        finally:
+            con.close()
+
+    assert eventually(lambda: in_file_alone() == 3)

@@ -125,3 +125,44 @@ def test_its_connection_commits_without_fsync_and_shares_the_writers_lock(path):
     thread.start()
     thread.join(30)
     assert elsewhere[0] is not db
+
+
+def _events(db):
+    return sorted(db.execute("select bucket, key, at from rate_events").fetchall())
+
+
+def test_a_batch_of_tries_is_decided_as_the_same_tries_one_by_one(tmp_path):
+    """The comment writer takes a batch's limits together (take_many): the same answers and the
+    same events stored as taking them one at a time, a key repeated within the batch included."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    one_path, many_path = tmp_path / "one.db", tmp_path / "many.db"
+    for p in (one_path, many_path):
+        open_database(p).close()
+    keys = st.sampled_from(["203.0.113.9", "198.51.100.7", "dept:3", "键"])
+    batches = st.lists(st.tuples(st.floats(0, 30), st.lists(keys, min_size=1, max_size=8)), min_size=1, max_size=6)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(batches)
+    def same(batches):
+        one, many = open_database(one_path), open_database(many_path)
+        try:
+            for db in (one, many):
+                db.execute("delete from rate_events")
+            a = SharedRateLimiter(one_path, "comment", 3, period=60)
+            b = SharedRateLimiter(many_path, "comment", 3, period=60)
+            now = 0.0
+            for step, batch in batches:
+                now += step
+                with writing(one):
+                    singly = [a.take(one, key, now) for key in batch]
+                with writing(many):
+                    together = b.take_many(many, batch, now)
+                assert together == singly
+                assert _events(many) == _events(one)
+        finally:
+            one.close()
+            many.close()
+
+    same()

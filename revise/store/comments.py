@@ -56,6 +56,42 @@ def insert_once_in(db: Database, row: dict, then: Callable[[Database, dict], Non
     raise RuntimeError("could not draw a unique receipt code")
 
 
+def by_form_tokens(db: Database, tokens: list[str]) -> dict[str, dict]:
+    """The comments already stored under any of these one-time form tokens, by token."""
+    rows = db.query("select * from comments where form_token in (select value from json_each(?))",
+                    [json.dumps(tokens, ensure_ascii=False)])
+    return {row["form_token"]: row for row in rows}
+
+
+def insert_many(db: Database, rows: list[dict]) -> list[dict]:
+    """Insert comment rows (all with the same keys) in one statement, each with a new receipt
+    code; returns them with their ids, in order. Inside the caller's write transaction.
+
+    One statement for the batch, not one per comment: each statement hands the interpreter lock
+    to the event loop's thread and waits to get it back (the writer under load, issue #11). A
+    receipt code drawn twice raises IntegrityError and inserts nothing (the caller falls back to
+    insert_once_in, which draws again).
+    """
+    if not rows:
+        return []
+    columns = list(rows[0])
+    if any(list(row) != columns for row in rows) or "receipt" in columns or "id" in columns:
+        raise ValueError("insert_many takes rows with the same columns, without id or receipt")
+    comments = [dict(row, receipt=new_receipt()) for row in rows]
+    columns.append("receipt")
+    picked = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+    values = json.dumps([[c[k] for k in columns] for c in comments], ensure_ascii=False)
+    db.execute(f"insert into comments ({', '.join(f'[{c}]' for c in columns)}) "
+               f"select {picked} from json_each(?) order by key", [values])
+    receipts = json.dumps([c["receipt"] for c in comments])
+    ids = dict(json.loads(db.execute(
+        "select json_group_array(json_array(receipt, id)) from comments "
+        "where receipt in (select value from json_each(?))", [receipts]).fetchone()[0]))
+    for comment in comments:
+        comment["id"] = ids[comment["receipt"]]
+    return comments
+
+
 @contextlib.contextmanager
 def indexing_afterwards(db: Database) -> Iterator[list[int]]:
     """Inside a write transaction: comments inserted in the block are put in the full-text index

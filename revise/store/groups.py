@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 
 from revise.store import first
@@ -53,6 +55,14 @@ def enqueue(db: Database, comment: dict) -> None:
     """Put a new comment on the durable queue the writer's grouping drains."""
     db.execute("insert or ignore into grouping_queue (comment_id, consultation_id) values (?, ?)",
                [comment["id"], comment["consultation_id"]])
+
+
+def enqueue_many(db: Database, comments: list[dict]) -> None:
+    """enqueue() for a batch, in one statement."""
+    if comments:
+        db.execute("insert or ignore into grouping_queue (comment_id, consultation_id) "
+                   "select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(?)",
+                   [json.dumps([[c["id"], c["consultation_id"]] for c in comments])])
 
 
 def queued(db: Database, limit: int) -> list[dict]:

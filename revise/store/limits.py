@@ -15,8 +15,10 @@ power cut costs nothing, and an fsync per comment would halve the writer's throu
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -77,13 +79,67 @@ class SharedRateLimiter:
         db.execute("insert into rate_events (bucket, key, at) values (?, ?, ?)", [self.bucket, key, now])
         return True
 
-    def admitter(self, key: str):
+    def take_many(self, db, keys: list[str], now: float | None = None) -> list[bool]:
+        """take() for each key in turn (a key may come more than once), in a few statements for
+        them all: the comment writer's batch (each statement is a hand-over of the interpreter
+        lock to the event loop's thread, and a batch had three per comment)."""
+        if not keys:
+            return []
+        now = time.time() if now is None else now
+        listed = json.dumps(sorted(set(keys)), ensure_ascii=False)
+        before, self._tries = self._tries, self._tries + len(keys)
+        if before // SWEEP_EVERY != self._tries // SWEEP_EVERY:
+            db.execute("delete from rate_events where bucket = ? and at <= ?", [self.bucket, now - self.period])
+        else:
+            db.execute("delete from rate_events where bucket = ? and key in (select value from json_each(?)) "
+                       "and at <= ?", [self.bucket, listed, now - self.period])
+        counts = json.loads(db.execute(
+            "select json_group_object(key, n) from (select key, count(*) as n from rate_events "
+            "where bucket = ? and key in (select value from json_each(?)) group by key)",
+            [self.bucket, listed]).fetchone()[0])
+        allowed = []
+        for key in keys:
+            n = counts.get(key, 0)
+            allowed.append(n < self.limit)
+            if n < self.limit:
+                counts[key] = n + 1
+        taken = [key for key, ok in zip(keys, allowed) if ok]
+        if taken:
+            db.execute("insert into rate_events (bucket, key, at) select ?, value, ? from json_each(?)",
+                       [self.bucket, now, json.dumps(taken, ensure_ascii=False)])
+        return allowed
+
+    def admitter(self, key: str) -> "Admission":
         """take(key) for the comment writer: raises Limited (nothing stored) over the limit."""
-        def admit(db) -> None:
-            if not self.take(db, key):
-                raise Limited
-        return admit
+        return Admission(self, key)
 
     async def check(self, key: str) -> bool:
         """allow(key) in a worker thread (the event loop never waits for SQLite's lock)."""
         return await run_in_threadpool(self.allow, key)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One comment's turn against a limit, taken in the writer's transaction: call it with the
+    database (raises Limited over the limit), or give many to admit_many."""
+
+    limiter: SharedRateLimiter
+    key: str
+
+    def __call__(self, db) -> None:
+        if not self.limiter.take(db, self.key):
+            raise Limited
+
+
+def admit_many(db, admissions: list[Admission | None]) -> list[bool]:
+    """Each admission taken in turn (None: no limit), a few statements for each limiter."""
+    allowed = [True] * len(admissions)
+    by_limiter: dict[int, list[int]] = {}
+    for i, admission in enumerate(admissions):
+        if admission is not None:
+            by_limiter.setdefault(id(admission.limiter), []).append(i)
+    for places in by_limiter.values():
+        limiter = admissions[places[0]].limiter
+        for i, ok in zip(places, limiter.take_many(db, [admissions[i].key for i in places])):
+            allowed[i] = ok
+    return allowed

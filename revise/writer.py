@@ -205,6 +205,7 @@ class CommentWriter:
 
     def _commit(self, db: Database, batch: list[_Job]) -> None:
         results: list[tuple[_Job, object, BaseException | None]] = []
+        together = self._can_go_together(batch)
         while True:
             live = [job for job in batch if job.deadline > time.monotonic() and not job.future.cancelled()]
             for job in batch:
@@ -214,58 +215,60 @@ class CommentWriter:
             if not batch:
                 return
             try:
-                results = []
-                # The batch's comments go into the full-text index together, before the commit.
-                with writing(db), comment_store.indexing_afterwards(db) as new_ids:
-                    together = self._together(db, batch)
-                    if together is not None:
-                        results = together
-                        new_ids.extend(o[0]["id"] for _, o, e in results if e is None and o[1])
-                    for job in batch if together is None else ():
-                        db.execute("savepoint one")
-                        try:
-                            outcome = comment_store.insert_once_in(db, job.row, job.then, job.admit)
-                            db.execute("release one")
-                            results.append((job, outcome, None))
-                            if outcome[1]:
-                                new_ids.append(outcome[0]["id"])
-                        except Exception as error:  # this row alone fails (after the savepoint)
-                            db.execute("rollback to one")
-                            db.execute("release one")
-                            if not isinstance(error, Limited):
-                                log.exception("a comment could not be stored")
-                            results.append((job, None, error))
+                with writing(db):
+                    results = self._together(db, batch) if together else self._one_by_one(db, batch)
                 break
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    for job in batch:
-                        self._answer(job, None, error)
-                    return
-                # Another process holds the write lock: try again until each job's deadline.
+            except Exception as error:  # all undone by writing()
+                if isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error)):
+                    continue  # another process holds the write lock: try again until each job's deadline
+                if together:  # a receipt code drawn twice, say: again one by one, each alone
+                    if not isinstance(error, sqlite3.IntegrityError):
+                        log.warning("a batch of comments is stored one by one: %r", error)
+                    together = False
+                    continue
+                log.exception("a batch of comments could not be stored")
+                results = [(job, None, error) for job in batch]
+                break
         self._answer_all(results)
 
     @staticmethod
-    def _together(db: Database, batch: list[_Job]) -> list[tuple[_Job, object, BaseException | None]] | None:
-        """The batch's web comments stored in a few statements for them all, or None when any
-        job needs the one-by-one path (an attachment, another kind of job) or this way failed
-        (undone; a receipt code drawn twice, say): each statement is a hand-over of the
-        interpreter lock to the event loop's thread, and one by one a comment took about ten."""
-        if len(batch) < 2 or not all(
-                isinstance(job.then, commenting.AfterWeb) and job.then.attachment is None
-                and (job.admit is None or isinstance(job.admit, limit_store.Admission)) for job in batch):
-            return None
-        db.execute("savepoint together")
-        try:
-            outcomes = commenting.store_together(db, [job.row for job in batch], [job.admit for job in batch])
-        except Exception as error:
-            db.execute("rollback to together")
-            db.execute("release together")
-            if not isinstance(error, sqlite3.IntegrityError):
-                log.warning("a batch of comments is stored one by one: %r", error)
-            return None
-        db.execute("release together")
+    def _can_go_together(batch: list[_Job]) -> bool:
+        """Web comments without attachments (the common case) can be stored together."""
+        return len(batch) > 1 and all(
+            isinstance(job.then, commenting.AfterWeb) and job.then.attachment is None
+            and (job.admit is None or isinstance(job.admit, limit_store.Admission)) for job in batch)
+
+    @staticmethod
+    def _together(db: Database, batch: list[_Job]) -> list[tuple[_Job, object, BaseException | None]]:
+        """The batch's web comments stored in a few statements for them all (raises if any fails,
+        and the caller tries again one by one): each statement hands the interpreter lock to the
+        event loop's thread and waits to get it back, and one by one a comment took about ten.
+        One INSERT for the batch also feeds the full-text index in one go (m021)."""
+        outcomes = commenting.store_together(db, [job.row for job in batch], [job.admit for job in batch])
         return [(job, None, outcome) if isinstance(outcome, Exception) else (job, outcome, None)
                 for job, outcome in zip(batch, outcomes)]
+
+    @staticmethod
+    def _one_by_one(db: Database, batch: list[_Job]) -> list[tuple[_Job, object, BaseException | None]]:
+        """Each job under its own savepoint, so one bad row fails alone; the comments go into the
+        full-text index together before the commit (row by row, FTS5 flushes at every statement)."""
+        results = []
+        with comment_store.indexing_afterwards(db) as new_ids:
+            for job in batch:
+                db.execute("savepoint one")
+                try:
+                    outcome = comment_store.insert_once_in(db, job.row, job.then, job.admit)
+                    db.execute("release one")
+                    results.append((job, outcome, None))
+                    if outcome[1]:
+                        new_ids.append(outcome[0]["id"])
+                except Exception as error:  # this row alone fails (after the savepoint)
+                    db.execute("rollback to one")
+                    db.execute("release one")
+                    if not isinstance(error, Limited):
+                        log.exception("a comment could not be stored")
+                    results.append((job, None, error))
+        return results
 
     @staticmethod
     def _answer(job: _Job, outcome, error: BaseException | None) -> None:

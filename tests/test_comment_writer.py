@@ -260,3 +260,42 @@ def test_what_the_writer_commits_reaches_the_database_file_itself_soon_after(set
             con.close()
 
     assert eventually(lambda: in_file_alone() == 3)
+
+
+def test_a_batch_that_fails_together_is_undone_and_stored_one_by_one(settings, client, db, monkeypatch):
+    """If storing the batch together fails after writing part of it (a receipt code drawn twice
+    raises IntegrityError), all of it is undone and each comment is stored alone: every one
+    acknowledged, none twice, each found once by the search."""
+    import asyncio
+    import sqlite3
+
+    from revise import commenting
+    from revise.store import consultations
+
+    real = commenting.store_together
+
+    def fails_after_writing(db_, rows, admissions):
+        real(db_, rows, admissions)
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: comments.receipt")
+
+    monkeypatch.setattr(commenting, "store_together", fails_after_writing)
+    c = consultations.by_slug(db, "nanchong-2022")
+    words = ["回退区一", "回退区二", "回退区三"]
+    rows = _web_rows(c, words)
+    paused = writer.CommentWriter(settings.db_path, group=False)
+
+    async def all_at_once():
+        jobs = [asyncio.ensure_future(paused.submit(row, commenting.then_web(row))) for row in rows]
+        await asyncio.sleep(0)
+        paused.start()
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    try:
+        answers = in_own_loop(all_at_once())
+    finally:
+        paused.stop()
+    assert [a[1] for a in answers] == [True, True, True]
+    for word, answer in zip(words, answers):
+        assert db.execute("select id from comments where body like ?", [f"%{word}%"]).fetchall() == [(answer[0]["id"],)]
+        assert db.execute("select rowid from comments_fts where comments_fts match ?",
+                          [f'"{word}"']).fetchall() == [(answer[0]["id"],)]

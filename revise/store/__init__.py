@@ -118,6 +118,19 @@ def reading(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         db.execute("COMMIT")
 
 
+def checkpoint_in_background(db: sqlite_utils.Database) -> None:
+    """Leave the WAL's copying into the database file to someone else: this connection's commits
+    no longer checkpoint when the WAL passes 1,000 pages (the comment writer, whose checkpointer
+    thread calls copy_wal)."""
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+
+
+def copy_wal(db: sqlite_utils.Database) -> tuple[int, int, int]:
+    """Copy what the WAL holds into the database file without waiting for any reader or writer
+    (a PASSIVE checkpoint): (busy, frames in the WAL, frames copied)."""
+    return tuple(db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+
+
 def first(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> dict | None:
     """The first row of a query as a dict, or None.
 

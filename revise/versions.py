@@ -28,7 +28,7 @@ from revise.store import blocks as block_store
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
 from revise.store import counts as count_store
-from revise.store import insert, writing
+from revise.store import insert, kept_under, writing
 from revise.store import versions as version_store
 from revise.textclean import clean_text
 from revise.timeutil import to_text, utc_now
@@ -101,11 +101,19 @@ def public_blocks(db: Database, consultation: dict) -> list[dict]:
     return block_store.of_consultation(db, consultation["id"])
 
 
-def public_block(db: Database, consultation: dict, block_id: int) -> dict | None:
-    """One block as the public reads it (deleted in that version: still returned, marked), or None."""
-    if consultation.get("version_id"):
-        return version_store.block(db, consultation["version_id"], block_id)
-    return block_store.get(db, consultation["id"], block_id)
+def public_block(db: Database, consultation: dict, block_id: int, drafting: int | None = None) -> dict | None:
+    """One block as the public reads it (deleted in that version: still returned, marked), or None.
+
+    With the consultation's `drafting` serial (store.counts.page_state) the row is kept on the
+    connection until a block of the consultation changes: a comment POST then reads no block."""
+    vid = consultation.get("version_id")
+
+    def read() -> dict | None:
+        return version_store.block(db, vid, block_id) if vid else block_store.get(db, consultation["id"], block_id)
+
+    if drafting is None:
+        return read()
+    return kept_under(db, ("public_block", consultation["id"], vid, block_id), drafting, read)
 
 
 def published_on_block(db: Database, consultation: dict, block_id: int | None) -> list[dict]:

@@ -132,12 +132,12 @@ def test_the_page_state_a_view_reads_follows_every_commit_whoever_makes_it(clien
     from revise.store.counts import page_state
 
     reader, other = connect(settings.db_path), connect(settings.db_path)
-    c, _values, _blocks, comments = page_state(reader, "nanchong-2022")
+    c, comments = page_state(reader, "nanchong-2022").consultation, page_state(reader, "nanchong-2022").comments_serial
     assert page_state(reader, "no-such-consultation") is None
 
     other.execute("update public_versions set comments = comments + 1 where consultation_id = ?", [c["id"]])
     other.conn.commit()
-    assert page_state(reader, "nanchong-2022")[3] == comments + 1
+    assert page_state(reader, "nanchong-2022").comments_serial == comments + 1
 
     reader.execute("update consultations set title = ? where id = ?", ["新标题", c["id"]])
     reader.conn.commit()
@@ -151,4 +151,41 @@ def test_the_page_state_a_view_reads_follows_every_commit_whoever_makes_it(clien
     kept = page_state(reader, "no-such-consultation")[0]
     kept["title"] = "changed by a caller"
     assert page_state(reader, "no-such-consultation")[0]["title"] == "新标题"  # each caller gets its own copy
+    reader.close(), other.close()
+
+
+def test_under_a_stream_of_comments_a_view_reads_the_serials_and_not_the_consultation_again(client, settings):
+    """The consultation's row and a block's are kept under serials that comments do not move:
+    while the writer commits comment after comment, a view or a POST reads four integers, and
+    a change to the consultation or to a block is still seen at once."""
+    from revise import versions
+    from revise.store.counts import page_state
+
+    reader, other = connect(settings.db_path), connect(settings.db_path)
+    statements = []
+    reader.conn.set_trace_callback(statements.append)
+    state = page_state(reader, "nanchong-2022")
+    block_id = other.execute("select id from blocks where consultation_id = ? and kind = 'paragraph' "
+                             "order by position limit 1", [state.consultation["id"]]).fetchone()[0]
+    block = versions.public_block(reader, state.consultation, block_id, state.drafting)
+    for n in range(3):  # comments committed by another connection, as the writer thread does
+        other.execute("insert into comments (consultation_id, block_id, kind, source, body, receipt, status, "
+                      "created_at) values (?, ?, 'remark', 'public', '建议增加停车位。', ?, 'published', "
+                      "'2022-10-09T02:00:00Z')", [state.consultation["id"], block_id, f"KEPT{n}"])
+        other.conn.commit()
+        statements.clear()
+        again = page_state(reader, "nanchong-2022")
+        assert again.comments_serial > state.comments_serial
+        assert versions.public_block(reader, again.consultation, block_id, again.drafting) == block
+        assert len(statements) == 1, statements  # the serials, nothing else
+
+    other.execute("update consultations set title = '新标题二' where id = ?", [state.consultation["id"]])
+    other.execute("update blocks set position = position + 1000 where id = ?", [block_id])
+    other.conn.commit()
+    again = page_state(reader, "nanchong-2022")
+    assert again.consultation["title"] == "新标题二"
+    moved = versions.public_block(reader, again.consultation, block_id, again.drafting)
+    assert moved["position"] == block["position"] + 1000
+    moved["text"] = "changed by a caller"
+    assert versions.public_block(reader, again.consultation, block_id, again.drafting)["text"] == block["text"]
     reader.close(), other.close()

@@ -6,7 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -129,6 +129,20 @@ def copy_wal(db: sqlite_utils.Database) -> tuple[int, int, int]:
     """Copy what the WAL holds into the database file without waiting for any reader or writer
     (a PASSIVE checkpoint): (busy, frames in the WAL, frames copied)."""
     return tuple(db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+
+
+def kept_under(db: sqlite_utils.Database, key: tuple, serial: int, read: Callable[[], dict | None],
+               limit: int = 4096) -> dict | None:
+    """read()'s row kept on the connection under `serial`, a trigger-kept number that moves with
+    every change to what read() returns (store.counts: `drafting` for blocks); a copy each time.
+    A read that comes after the serial's: a change committed in between is read again next time."""
+    kept = db.__dict__.setdefault("_kept_under", {})
+    found = kept.get(key)
+    if found is None or found[0] != serial:
+        if len(kept) >= limit:
+            kept.clear()
+        found = kept[key] = (serial, read())
+    return dict(found[1]) if found[1] is not None else None
 
 
 def first(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> dict | None:

@@ -752,3 +752,26 @@ def m021_search_index_by_batch(db: Database) -> None:
                "insert into comments_fts (rowid, body, suggestion, name) "
                "values (new.rowid, new.body, new.suggestion, new.name); end")
     db.execute("insert into comments_fts (comments_fts, rank) values ('automerge', 4)")
+
+
+# Issue #11, comment POST and flash crowd. Each POST read the consultation by its slug and the
+# block from the published version (a sixth of the event loop's time under 32 connections), and
+# the public page's memo of the consultation was keyed on PRAGMA data_version, which every commit
+# of the comment writer moves: under load it never held. Two more serials per consultation, kept
+# by triggers like the others: `settings` moves with any change to the consultation's row,
+# `drafting` with any change to one of its blocks (an editor's revision renumbers positions).
+# A view or a POST reads the four serials in one query and keeps the rows it read under them
+# (store.counts.page_state, store.versions.block).
+@migrations()
+def m022_settings_and_drafting_serials(db: Database) -> None:
+    db.execute("alter table public_versions add column settings integer not null default 0")
+    db.execute("alter table public_versions add column drafting integer not null default 0")
+    bump = ("insert into public_versions (consultation_id, blocks, comments, {column}) values ({cid}, 0, 0, 1) "
+            "on conflict (consultation_id) do update set {column} = {column} + 1;")
+    for event, row in (("insert", "new"), ("update", "new"), ("delete", "old")):
+        db.execute(f"create trigger public_versions_settings_{event} after {event} on consultations begin "
+                   f"{bump.format(column='settings', cid=f'{row}.id')} end")
+        db.execute(f"create trigger public_versions_drafting_{event} after {event} on blocks begin "
+                   f"{bump.format(column='drafting', cid=f'{row}.consultation_id')} end")
+    db.execute("create trigger public_versions_settings_moved after update of id on consultations "
+               f"when old.id is not new.id begin {bump.format(column='settings', cid='old.id')} end")

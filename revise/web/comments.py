@@ -26,6 +26,7 @@ from revise.previews import change_view
 from revise.security import normalise_receipt, token_hash
 from revise.store import comments as comment_store
 from revise.store import consultations as consultation_store
+from revise.store import counts as count_store
 from revise.store import departments as department_store
 from revise.web import csrf
 from revise.web.clients import client_address, submission_key
@@ -40,6 +41,7 @@ class Audience:
     consultation: dict
     department: dict | None = None
     token: str = ""
+    drafting: int | None = None  # the consultation's blocks serial when read with it (page_state)
     _prefixes: dict = field(default_factory=dict, repr=False)
 
     def url(self, request: Request, what: str, **params) -> str:
@@ -82,10 +84,11 @@ def audience_of(request: Request) -> Audience:
         department["left_out"] = not versions.on_roster(db, consultation, department)  # issue #12
         department.update(departments.reply_of(db, department))  # status and comments, as on the roster
         return Audience(consultation, department, token)
-    found = consultation_store.by_slug(db, request.path_params["slug"])
+    # One query of four serials; the consultation's row is kept on the connection until it changes.
+    found = count_store.page_state(db, request.path_params["slug"])
     if found is None:
         raise HTTPException(404)
-    return Audience(found)
+    return Audience(found.consultation, drafting=found.drafting)
 
 
 def _block_or_404(request: Request, audience: Audience) -> dict | None:
@@ -94,7 +97,7 @@ def _block_or_404(request: Request, audience: Audience) -> dict | None:
         return None
     db = request.app.state.connections.get()
     # The block as the published version shows it, whatever the editors revise (issue #12).
-    block = versions.public_block(db, audience.consultation, request.path_params["block_id"])
+    block = versions.public_block(db, audience.consultation, request.path_params["block_id"], audience.drafting)
     if block is None:
         raise HTTPException(404)
     return block

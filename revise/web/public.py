@@ -102,8 +102,8 @@ async def consultation(request: Request):
     found = count_store.page_state(request.app.state.connections.get(), request.path_params["slug"])
     if found is None:
         raise HTTPException(404)
-    c = found[0]
-    page = await _public_page(request, *found)
+    c = found.consultation
+    page = await _public_page(request, c, found.values, found.blocks_serial, found.comments_serial)
     # The page has no form, so it needs no visitor session: no Set-Cookie, and a shared cache
     # may keep it. The block pages and thread fragments, which carry the forms, issue the id.
     request.scope["state"]["new_session_id"] = None
@@ -144,7 +144,7 @@ async def answer_cached(scope, receive, send) -> bool:
     found = count_store.page_state(state.connections.get(), path[3:])
     if found is None:
         return False
-    c, values, blocks_serial, comments_serial = found
+    c, values, blocks_serial, comments_serial, _drafting = found
     page = state.page_cache.get(("public", *_page_key(c["id"], scope)))
     if page is None or page.version != _page_version(c, values, blocks_serial, comments_serial):
         return False

@@ -21,8 +21,16 @@ def new_receipt() -> str:
 
     One draw of 50 random bits, 5 bits a character (the alphabet has 32): secrets.choice per
     character was a fourteenth of the comment writer's time (issue #11)."""
-    bits = secrets.randbits(5 * RECEIPT_LENGTH)
-    return "".join(RECEIPT_ALPHABET[(bits >> shift) & 31] for shift in range(0, 5 * RECEIPT_LENGTH, 5))
+    return new_receipts(1)[0]
+
+
+def new_receipts(n: int) -> list[str]:
+    """n fresh receipt codes from one draw of the system's random source (each draw is a system
+    call, during which the comment writer hands the interpreter lock to the event loop)."""
+    width = 5 * RECEIPT_LENGTH
+    bits = secrets.randbits(width * n)
+    return ["".join(RECEIPT_ALPHABET[(bits >> (i * width + shift)) & 31] for shift in range(0, width, 5))
+            for i in range(n)]
 
 
 def normalise_receipt(text: str) -> str | None:

@@ -127,11 +127,16 @@ def test_the_clean_up_keeps_every_client_while_all_are_within_the_period():
 def test_receipt_codes_use_every_character_of_the_alphabet_in_every_place():
     """50 random bits, 5 a character: each of the 32 characters turns up in each of the 10 places
     (a code drawn from fewer would be easier to guess); 3,000 codes miss one with odds ~1e-38."""
-    from revise.security import RECEIPT_ALPHABET, RECEIPT_LENGTH, new_receipt
+    from revise.security import RECEIPT_ALPHABET, RECEIPT_LENGTH, new_receipt, new_receipts
 
     assert len(set(RECEIPT_ALPHABET)) == len(RECEIPT_ALPHABET) == 32
-    codes = [new_receipt() for _ in range(3000)]
-    assert all(len(code) == RECEIPT_LENGTH for code in codes)
+    # One at a time (the one-by-one path) and many from one draw (a batch of the comment writer).
+    for codes in ([new_receipt() for _ in range(3000)], [c for _ in range(100) for c in new_receipts(30)]):
+        assert all(len(code) == RECEIPT_LENGTH for code in codes)
+        for place in range(RECEIPT_LENGTH):
+            assert {code[place] for code in codes} == set(RECEIPT_ALPHABET)
+        assert len(set(codes)) == len(codes)
+    # Codes of one draw are independent: no place of one code follows from another's.
+    pairs = [new_receipts(2) for _ in range(3000)]
     for place in range(RECEIPT_LENGTH):
-        assert {code[place] for code in codes} == set(RECEIPT_ALPHABET)
-    assert len(set(codes)) == len(codes)
+        assert len({(a[place], b[place]) for a, b in pairs}) > 900  # of 1,024 (expected ~974)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 from sqlite_utils import Database
 
-from revise.security import new_receipt
+from revise.security import new_receipt, new_receipts
 from revise.store import first, insert, writing
 
 PUBLIC_COLUMNS = "id, consultation_id, block_id, block_rev, kind, source, name, body, suggestion, quote, quote_start, receipt, status, created_at, anchor_start, anchor_rev, anchor_state, round_id, version_id"
@@ -77,7 +77,7 @@ def insert_many(db: Database, rows: list[dict]) -> list[dict]:
     columns = list(rows[0])
     if any(list(row) != columns for row in rows) or "receipt" in columns or "id" in columns:
         raise ValueError("insert_many takes rows with the same columns, without id or receipt")
-    comments = [dict(row, receipt=new_receipt()) for row in rows]
+    comments = [dict(row, receipt=receipt) for row, receipt in zip(rows, new_receipts(len(rows)))]
     columns.append("receipt")
     picked = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
     values = json.dumps([[c[k] for k in columns] for c in comments], ensure_ascii=False)

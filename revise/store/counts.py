@@ -45,12 +45,30 @@ class PageState(NamedTuple):
 
 
 def page_state(db: Database, slug: str) -> PageState | None:
-    """The consultation with this slug and its serials, in one query of four integers.
+    """The consultation with this slug and its serials.
 
-    The consultation's row is kept on the connection under its `settings` serial, which moves
-    with every change to the row whoever makes it (a trigger): the comment writer's commits
-    leave it, so under a stream of comments a view or a POST still reads no more than this.
+    Kept on the connection while `PRAGMA data_version` (which moves with every commit of another
+    connection) and the connection's own total_changes stay put: a quiet view costs that pragma.
+    When they moved, one query of four integers; the consultation's row is kept under its
+    `settings` serial, which moves with every change to the row whoever makes it (a trigger) and
+    which the comment writer's commits leave: under a stream of comments a view or a POST reads
+    no more than these two statements.
     """
+    stamp = (db.execute("pragma data_version").fetchone()[0], db.conn.total_changes)
+    memo = db.__dict__.get("_page_states")
+    if memo is None or memo[0] != stamp:
+        memo = db._page_states = (stamp, {})
+    found = memo[1].get(slug, _UNREAD)
+    if found is _UNREAD:
+        found = _read_page_state(db, slug)
+        if len(memo[1]) < PAGE_STATES_KEPT:  # unknown slugs asked at random never grow it past this
+            memo[1][slug] = found
+    if found is None:
+        return None
+    return found._replace(consultation=dict(found.consultation))  # a copy: the caller may change its dict
+
+
+def _read_page_state(db: Database, slug: str) -> PageState | None:
     row = db.execute(_SERIALS, [slug]).fetchone()
     if row is None:
         return None
@@ -66,9 +84,11 @@ def page_state(db: Database, slug: str) -> PageState | None:
         if len(kept) >= CONSULTATIONS_KEPT:
             kept.clear()
         found = kept[cid] = (settings, dict(zip([d[0] for d in cursor.description], values)), values)
-    return PageState(dict(found[1]), found[2], blocks_serial, comments_serial, drafting)
+    return PageState(found[1], found[2], blocks_serial, comments_serial, drafting)
 
 
+PAGE_STATES_KEPT = 256
+_UNREAD = object()
 CONSULTATIONS_KEPT = 256
 _SERIALS = ("select c.id, coalesce(v.blocks, 0), coalesce(v.comments, 0), coalesce(v.settings, 0), "
             "coalesce(v.drafting, 0) from consultations c left join public_versions v on v.consultation_id = c.id "

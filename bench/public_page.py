@@ -98,7 +98,7 @@ class Profiler:
         self.folder.mkdir(parents=True, exist_ok=True)
         out = self.folder / f"{name}.raw"
         return out, subprocess.Popen([self.spy, "record", "-p", str(self.pid), "-d", str(int(seconds)), "-r", "200",
-                                      "-f", "raw", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      "-f", "raw", "--threads", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     @staticmethod
     def report(handle, top: int = 12) -> list[str]:
@@ -106,13 +106,18 @@ class Profiler:
             return []
         out, proc = handle
         proc.wait()
-        own, total = Counter(), 0
+        own, threads, total = Counter(), Counter(), 0
         for line in out.read_text().splitlines():
             stack, _, n = line.rpartition(" ")
             if stack and n.isdigit():
                 total += int(n)
-                own[stack.split(";")[-1]] += int(n)
-        return [f"{100 * n / total:5.1f}% {frame}" for frame, n in own.most_common(top)] if total else []
+                frames = stack.split(";")
+                threads[frames[0]] += int(n)  # recorded with --threads: the first frame names the thread
+                own[frames[-1]] += int(n)
+        if not total:
+            return []
+        return ([f"{100 * n / total:5.1f}% in {thread}" for thread, n in threads.most_common(4)]
+                + [f"{100 * n / total:5.1f}% {frame}" for frame, n in own.most_common(top)])
 
 
 def server_env(args) -> dict:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from revise import drafts
 from revise.cli_common import _  # the command line's language
-from revise.log_lines import BatchedStreamHandler, SecondsFormatter
+from revise.log_lines import LINE_FORMAT, BatchedStreamHandler, SecondsFormatter
 from revise.settings import Settings
 from revise.store import consultations as consultation_store
 from revise.store import open_database
@@ -195,7 +195,7 @@ def _configure_logging() -> None:
         # and flushed one by one, was a quarter of the public page's cost).
         handler = BatchedStreamHandler()
         # The process id tells the workers apart (serve --workers N).
-        handler.setFormatter(SecondsFormatter("%(asctime)s %(levelname)s [%(process)d] %(message)s"))
+        handler.setFormatter(SecondsFormatter(LINE_FORMAT))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     if os.environ.get("REVISE_ACCESS_LOG", "1") == "0":

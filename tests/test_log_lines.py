@@ -70,3 +70,54 @@ def test_times_are_formatted_as_logging_formats_them():
         record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
         record.created, record.msecs = start + offset, ((start + offset) % 1) * 1000
         assert seconds.format(record) == plain.format(record)
+
+
+def test_an_access_line_written_the_quick_way_is_the_line_logging_writes(monkeypatch):
+    """The access log's lines go straight into the server's batched handler (quick_info) where
+    nothing else is on the way: the very bytes logging's record and formatter would write, in
+    the same batches; with a filter, another handler or a capture on the way, nothing is written
+    that way and the caller logs the usual way."""
+    import os
+
+    from revise.log_lines import LINE_FORMAT, quick_info
+    from revise.web import access_log
+
+    def hierarchy(name):
+        stream = Stream()
+        handler = BatchedStreamHandler(stream, delay=3600)
+        handler.setFormatter(SecondsFormatter(LINE_FORMAT))
+        parent = _logger(handler, name)  # as revise/serving.py: the handler on "revise"
+        child = logging.getLogger(f"test_log_lines.{name}.access")
+        child.handlers[:], child.filters[:], child.propagate = [], [], True
+        return stream, handler, parent, child
+
+    quick, slow = hierarchy("quick"), hierarchy("slow")
+    moments = [1796235957.0, 1796235957.0005, 1796235957.81393, 1796235958.999999, 1796236000.25]
+    lines = [("203.0.113.7", "GET", "/c/nanchong-2022?lang=en", 200, 3.14159),
+             ("198.51.100.4", "POST", "/d/[token]/remarks", 303, 12.4),
+             ("2001:db8::1", "GET", "/r/[receipt]", "-", 0.04),
+             ("203.0.113.7", "GET", "/c/南充", 404, 1234.5),
+             ("-", "?", "/", 431, 0.0)]
+    for at, args in zip(moments, lines):
+        monkeypatch.setattr(time, "time", lambda at=at: at)
+        assert quick_info(quick[3], access_log._LINE % args) is True
+        slow[3].handle(slow[3].makeRecord(slow[3].name, logging.INFO, __file__, 0, access_log._LINE, args, None, "x"))
+    monkeypatch.undo()
+    quick[1].flush(), slow[1].flush()
+    assert quick[0].getvalue() == slow[0].getvalue()
+    assert quick[0].writes == slow[0].writes == 1  # one batch each
+    assert f" INFO [{os.getpid()}] 203.0.113.7 \"GET /c/nanchong-2022?lang=en\" 200 3.1ms\n" in quick[0].getvalue()
+
+    stream, handler, parent, child = hierarchy("other")
+    child.addFilter(lambda record: True)
+    assert quick_info(child, "x") is False
+    child.filters[:] = []
+    child.addHandler(logging.NullHandler())
+    assert quick_info(child, "x") is False
+    child.handlers[:] = []
+    handler.setFormatter(SecondsFormatter("%(asctime)s %(message)s"))
+    assert quick_info(child, "x") is False
+    handler.flush()
+    assert stream.getvalue() == ""
+    for h in (quick[1], slow[1], handler):
+        h.close()

@@ -21,6 +21,25 @@ def _queued(db) -> int:
     return db.execute("select count(*) from grouping_queue").fetchone()[0]
 
 
+def _one_batch(settings, submissions):
+    """Each (row, then, admit) submitted before the writer starts, so that it takes them all as
+    one batch; the answers (or exceptions) in order."""
+    import asyncio
+
+    paused = writer.CommentWriter(settings.db_path, group=False)
+
+    async def all_at_once():
+        jobs = [asyncio.ensure_future(paused.submit(*submission)) for submission in submissions]
+        await asyncio.sleep(0)  # all queued before the writer starts: one batch
+        paused.start()
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    try:
+        return in_own_loop(all_at_once())
+    finally:
+        paused.stop()
+
+
 def test_during_a_burst_comments_are_committed_without_waiting_for_grouping(client, db, monkeypatch):
     """While comments keep coming the writer only commits them: grouping (a transaction and an
     fsync of its own) waits until the stream pauses."""
@@ -94,7 +113,6 @@ def test_a_batch_of_comments_is_searchable_as_soon_as_it_is_acknowledged_and_a_f
     """Comments committed together are put in the full-text index together (issue #11): each
     one acknowledged is found by the editors' search at once, one that failed inside the batch
     is neither stored nor found, and nothing is left holding the index back."""
-    import asyncio
 
     from revise import commenting
     from revise.store import consultations
@@ -112,18 +130,7 @@ def test_a_batch_of_comments_is_searchable_as_soon_as_it_is_acknowledged_and_a_f
                   "suggestion": "", "quote": "", "quote_start": None}
         return commenting.prepare(c, None, values, form_token=f"batch-{word}")
 
-    paused = writer.CommentWriter(settings.db_path, group=False)
-
-    async def all_at_once():
-        jobs = [asyncio.ensure_future(paused.submit(row(word), then)) for word in words]
-        await asyncio.sleep(0)  # all queued before the writer starts: one batch
-        paused.start()
-        return await asyncio.gather(*jobs, return_exceptions=True)
-
-    try:
-        answers = in_own_loop(all_at_once())
-    finally:
-        paused.stop()
+    answers = _one_batch(settings, [(row(word), then) for word in words])
     assert [isinstance(a, RuntimeError) for a in answers] == [w == failing for w in words]
 
     def found(word):
@@ -207,7 +214,6 @@ def test_a_batch_of_web_comments_is_acknowledged_searchable_and_queued_for_group
     """Several web submissions that reach the writer together: each answered with its stored
     comment, found by the editors' search, waiting in the grouping queue; the one over its
     address's limit is refused (429 on the web) and stores nothing."""
-    import asyncio
 
     from revise import commenting
     from revise.offload import Limited
@@ -219,19 +225,7 @@ def test_a_batch_of_web_comments_is_acknowledged_searchable_and_queued_for_group
     rows = _web_rows(c, words)
     limiter = SharedRateLimiter(settings.db_path, "comment", 2, period=60)
     keys = ["203.0.113.1", "203.0.113.2", "203.0.113.1", "203.0.113.1"]
-    paused = writer.CommentWriter(settings.db_path, group=False)
-
-    async def all_at_once():
-        jobs = [asyncio.ensure_future(paused.submit(row, commenting.then_web(row), limiter.admitter(key)))
-                for row, key in zip(rows, keys)]
-        await asyncio.sleep(0)
-        paused.start()
-        return await asyncio.gather(*jobs, return_exceptions=True)
-
-    try:
-        answers = in_own_loop(all_at_once())
-    finally:
-        paused.stop()
+    answers = _one_batch(settings, [(row, commenting.then_web(row), limiter.admitter(key)) for row, key in zip(rows, keys)])
     assert [type(a).__name__ if isinstance(a, Exception) else a[1] for a in answers] == [True, True, True, "Limited"]
     assert isinstance(answers[3], Limited)
     for word, answer in zip(words[:3], answers):
@@ -266,7 +260,6 @@ def test_a_batch_that_fails_together_is_undone_and_stored_one_by_one(settings, c
     """If storing the batch together fails after writing part of it (a receipt code drawn twice
     raises IntegrityError), all of it is undone and each comment is stored alone: every one
     acknowledged, none twice, each found once by the search."""
-    import asyncio
     import sqlite3
 
     from revise import commenting
@@ -282,18 +275,7 @@ def test_a_batch_that_fails_together_is_undone_and_stored_one_by_one(settings, c
     c = consultations.by_slug(db, "nanchong-2022")
     words = ["回退区一", "回退区二", "回退区三"]
     rows = _web_rows(c, words)
-    paused = writer.CommentWriter(settings.db_path, group=False)
-
-    async def all_at_once():
-        jobs = [asyncio.ensure_future(paused.submit(row, commenting.then_web(row))) for row in rows]
-        await asyncio.sleep(0)
-        paused.start()
-        return await asyncio.gather(*jobs, return_exceptions=True)
-
-    try:
-        answers = in_own_loop(all_at_once())
-    finally:
-        paused.stop()
+    answers = _one_batch(settings, [(row, commenting.then_web(row)) for row in rows])
     assert [a[1] for a in answers] == [True, True, True]
     for word, answer in zip(words, answers):
         assert db.execute("select id from comments where body like ?", [f"%{word}%"]).fetchall() == [(answer[0]["id"],)]

@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
+from revise.store import first, kept_under
+
 DRAFT = 0  # the block id standing for "the draft as a whole" (comments.block_id IS NULL)
 
 
@@ -73,23 +75,16 @@ def _read_page_state(db: Database, slug: str) -> PageState | None:
     if row is None:
         return None
     cid, blocks_serial, comments_serial, settings, drafting = row
-    kept = db.__dict__.setdefault("_consultation_rows", {})
-    found = kept.get(cid)
-    if found is None or found[0] != settings:
-        # Read after the serial: a change committed in between is read now and re-read next time.
-        cursor = db.execute("select * from consultations where id = ?", [cid])
-        values = cursor.fetchone()
-        if values is None:
-            return None
-        if len(kept) >= CONSULTATIONS_KEPT:
-            kept.clear()
-        found = kept[cid] = (settings, dict(zip([d[0] for d in cursor.description], values)), values)
-    return PageState(found[1], found[2], blocks_serial, comments_serial, drafting)
+    # Read after the serial: a change committed in between is read now and re-read next time.
+    c = kept_under(db, ("consultation", cid), settings,
+                   lambda: first(db, "select * from consultations where id = ?", [cid]))
+    if c is None:
+        return None
+    return PageState(c, tuple(c.values()), blocks_serial, comments_serial, drafting)
 
 
 PAGE_STATES_KEPT = 256
 _UNREAD = object()
-CONSULTATIONS_KEPT = 256
 _SERIALS = ("select c.id, coalesce(v.blocks, 0), coalesce(v.comments, 0), coalesce(v.settings, 0), "
             "coalesce(v.drafting, 0) from consultations c left join public_versions v on v.consultation_id = c.id "
             "where c.slug = ?")

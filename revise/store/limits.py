@@ -65,24 +65,12 @@ class SharedRateLimiter:
     def take(self, db, key: str, now: float | None = None) -> bool:
         """allow() inside a write transaction the caller holds (the comment writer's batch: the
         count and the comment commit together, without a transaction of their own)."""
-        now = time.time() if now is None else now
-        self._tries += 1
-        if self._tries % SWEEP_EVERY == 0:
-            db.execute("delete from rate_events where bucket = ? and at <= ?", [self.bucket, now - self.period])
-        else:
-            db.execute("delete from rate_events where bucket = ? and key = ? and at <= ?",
-                       [self.bucket, key, now - self.period])
-        count = db.execute("select count(*) from rate_events where bucket = ? and key = ?",
-                           [self.bucket, key]).fetchone()[0]
-        if count >= self.limit:
-            return False
-        db.execute("insert into rate_events (bucket, key, at) values (?, ?, ?)", [self.bucket, key, now])
-        return True
+        return self.take_many(db, [key], now)[0]
 
     def take_many(self, db, keys: list[str], now: float | None = None) -> list[bool]:
-        """take() for each key in turn (a key may come more than once), in a few statements for
-        them all: the comment writer's batch (each statement is a hand-over of the interpreter
-        lock to the event loop's thread, and a batch had three per comment)."""
+        """Each key taken in turn, as one at a time would (a key may come more than once; a
+        refused try records nothing), in three statements for them all: the comment writer's
+        batch (each statement is a hand-over of the interpreter lock to the event loop's thread)."""
         if not keys:
             return []
         now = time.time() if now is None else now

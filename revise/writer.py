@@ -8,10 +8,15 @@ Why a thread of its own (issue #10, #11):
   resent form finds the comment if it was committed after all: nothing acknowledged is lost,
   nothing is stored twice).
 - Group commit: with synchronous=FULL every COMMIT is an fsync. Submissions that arrive while
-  one transaction commits are taken together into the next one, each under its own savepoint,
-  so one bad row fails alone. A comment is acknowledged only after its transaction committed.
-- The batch's comments are put in the full-text index together, in one statement before the
-  commit (store.comments.indexing_afterwards): row by row it was two thirds of the writer's time.
+  one transaction commits are taken together into the next one. Web comments without
+  attachments are stored together in a few statements (commenting.store_together: each
+  statement hands the interpreter lock to the event loop's thread); anything else, or a batch
+  that failed that way, goes one by one, each under its own savepoint, so one bad row fails
+  alone, and is put in the full-text index in one statement before the commit
+  (store.comments.indexing_afterwards). A comment is acknowledged only after its transaction
+  committed.
+- The COMMIT only appends to the WAL and fsyncs it: a checkpointer thread copies the WAL into
+  the database file.
 - Grouping of similar comments, and the full-text index's merging, run here too, when no
   submission has come for a quarter of a second (under a burst each of their transactions cost
   the submissions a fourth of the writer's time and an extra fsync), and one batch at least every

@@ -740,9 +740,10 @@ def m020_round_indexes(db: Database) -> None:
 # Now a writer that inserts many comments one statement each holds the trigger back (a row in
 # search_index_held, only ever inside its own uncommitted transaction) and indexes them in one
 # INSERT ... SELECT before it commits (store.comments.indexing_afterwards): ~100 µs a comment in
-# batches of 32. (Many comments in one INSERT feed the trigger as cheaply: one flush.) And FTS5's incremental merging is back at its default (4): with a
-# batch per statement its work is proportional to what was written, and the longest commit in
-# 20,000 comments was 123 ms instead of 739 ms.
+# batches of 32. (Many comments in one INSERT feed the trigger as cheaply: one flush.) And
+# FTS5's incremental merging is back at its default (4): with a batch per statement its work is
+# proportional to what was written, and the longest commit in 20,000 comments was 123 ms
+# instead of 739 ms.
 @migrations()
 def m021_search_index_by_batch(db: Database) -> None:
     db.execute("create table search_index_held (held integer not null)")

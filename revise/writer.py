@@ -59,12 +59,19 @@ CHECKPOINT_EVERY = 0.5
 
 @dataclass
 class _Job:
+    """One submission: answered through its event loop's future, or (in the writer's own process,
+    revise.writer_process) by its number, through the `answer` callable the writer was given."""
+
     row: dict
     then: Callable[[Database, dict], None] | None
     admit: Callable[[Database], None] | None
     deadline: float
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future = field(repr=False)
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future | None = field(default=None, repr=False)
+    ident: int | None = None
+
+    def cancelled(self) -> bool:
+        return self.future is not None and self.future.cancelled()
 
 
 def _give_up(future: asyncio.Future) -> None:
@@ -76,12 +83,16 @@ class CommentWriter:
     """Commits comment rows from one thread; `await submit(row)` gives (comment, created)."""
 
     def __init__(self, path: Path | str, write_lock: threading.Lock | None = None, *,
-                 wait: float = 8.0, max_waiting: int = 4096, group: bool = True):
+                 wait: float = 8.0, max_waiting: int = 4096, group: bool = True,
+                 answer: Callable[[list], None] | None = None):
         self.path = Path(path)
         self.write_lock = write_lock
         self.wait = wait  # how long a submission may wait for the database before 503
         self.max_waiting = max_waiting
         self.group = group
+        # How a batch's results reach the submitters: their futures (settle_futures), or in the
+        # writer's own process a message back to the server (revise.writer_process).
+        self._answer_all = answer or settle_futures
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -132,6 +143,10 @@ class CommentWriter:
             return await job.future
         finally:
             timer.cancel()
+
+    def put(self, job: _Job) -> None:
+        """Queue a job for the writer thread (revise.writer_process: jobs read from the server)."""
+        self._jobs.put(job)
 
     def wait_idle(self, timeout: float = 30) -> bool:
         """Block until every queued submission and grouping is done (tests, benches, shutdown)."""
@@ -212,7 +227,7 @@ class CommentWriter:
         results: list[tuple[_Job, object, BaseException | None]] = []
         together = self._can_go_together(batch)
         while True:
-            live = [job for job in batch if job.deadline > time.monotonic() and not job.future.cancelled()]
+            live = [job for job in batch if job.deadline > time.monotonic() and not job.cancelled()]
             for job in batch:
                 if job not in live:
                     self._answer(job, None, Busy())
@@ -275,32 +290,8 @@ class CommentWriter:
                     results.append((job, None, error))
         return results
 
-    @staticmethod
-    def _answer(job: _Job, outcome, error: BaseException | None) -> None:
-        CommentWriter._answer_all([(job, outcome, error)])
-
-    @staticmethod
-    def _answer_all(results: list[tuple[_Job, object, BaseException | None]]) -> None:
-        """Settle the jobs' futures, one wake-up of each event loop for the whole batch (each
-        wake-up is a write to the loop's socket, and a hand-over of the interpreter lock)."""
-        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
-        for result in results:
-            by_loop.setdefault(result[0].loop, []).append(result)
-
-        def settle(settled: list) -> None:
-            for job, outcome, error in settled:
-                if job.future.done():
-                    continue
-                if error is not None:
-                    job.future.set_exception(error)
-                else:
-                    job.future.set_result(outcome)
-
-        for loop, settled in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(settle, settled)
-            except RuntimeError:  # the loop has closed (shutdown): nobody is waiting any more
-                pass
+    def _answer(self, job: _Job, outcome, error: BaseException | None) -> None:
+        self._answer_all([(job, outcome, error)])
 
     def _group_some(self, db: Database) -> bool:
         """Idle work: place a few queued comments into groups, else merge some of the full-text
@@ -317,3 +308,27 @@ class CommentWriter:
         except sqlite3.OperationalError as error:
             log.warning("idle work waits: %s", error)
             return False
+
+
+def settle_futures(results: list[tuple[object, object, BaseException | None]]) -> None:
+    """Settle each job's future (.loop, .future) with its outcome or error, one wake-up of each
+    event loop for the whole batch (each wake-up is a write to the loop's socket, and a hand-over
+    of the interpreter lock)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+    for result in results:
+        by_loop.setdefault(result[0].loop, []).append(result)
+
+    def settle(settled: list) -> None:
+        for job, outcome, error in settled:
+            if job.future.done():
+                continue
+            if error is not None:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(outcome)
+
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(settle, settled)
+        except RuntimeError:  # the loop has closed (shutdown): nobody is waiting any more
+            pass

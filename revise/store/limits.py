@@ -97,6 +97,11 @@ class SharedRateLimiter:
                        [self.bucket, now, json.dumps(taken, ensure_ascii=False)])
         return allowed
 
+    def __reduce__(self):
+        # Pickled for the comment writer's own process (revise.writer_process): there each limiter
+        # of the same terms is one object, so a batch's admissions are taken together (admit_many).
+        return shared_limiter, (str(self.path), self.bucket, self.limit, self.period)
+
     def admitter(self, key: str) -> "Admission":
         """take(key) for the comment writer: raises Limited (nothing stored) over the limit."""
         return Admission(self, key)
@@ -104,6 +109,19 @@ class SharedRateLimiter:
     async def check(self, key: str) -> bool:
         """allow(key) in a worker thread (the event loop never waits for SQLite's lock)."""
         return await run_in_threadpool(self.allow, key)
+
+
+_SHARED: dict[tuple, SharedRateLimiter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_limiter(path: str, bucket: str, limit: int, period: float) -> SharedRateLimiter:
+    """The one limiter of these terms in this process (what a pickled limiter becomes)."""
+    with _SHARED_LOCK:
+        key = (path, bucket, limit, period)
+        if key not in _SHARED:
+            _SHARED[key] = SharedRateLimiter(path, bucket, limit, period)
+        return _SHARED[key]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from revise.store import ThreadConnections, open_database
 from revise.store.limits import SharedRateLimiter
 from revise.templating import FragmentCache, make_templates
 from revise.writer import CommentWriter
+from revise.writer_process import WriterProcess
 from revise.web import anchors, auth, comments, editor, ledger, mail, public, reach, returns, text_size, workspace
 from revise.web import outcome as outcome_pages
 from revise.web import rounds as rounds_pages
@@ -150,8 +151,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.preview_limiter = SharedRateLimiter(settings.db_path, "preview", settings.previews_per_minute,
                                                   write_lock=app.state.connections.write_lock)
     app.state.cpu = CpuGate(workers=1, max_waiting=32)
-    app.state.writer = CommentWriter(settings.db_path, app.state.connections.write_lock,
-                                     wait=settings.write_wait)
+    if settings.comment_writer == "process":
+        app.state.writer = WriterProcess(settings.db_path, wait=settings.write_wait)
+    else:
+        app.state.writer = CommentWriter(settings.db_path, app.state.connections.write_lock,
+                                         wait=settings.write_wait)
     # Plain GET pages render a few at a time (revise.web.render_gate): the public's and the staff's apart.
     app.state.renders = CpuGate(workers=2, max_waiting=512, processes=False)
     app.state.staff_renders = CpuGate(workers=2, max_waiting=128, processes=False)

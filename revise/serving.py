@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,6 +44,9 @@ def run(settings: Settings, window: Window | None = None, workers: int = 1) -> i
 
     from revise.app import create_app
 
+    # Served, comments are committed by a process of its own (revise/writer_process.py) unless
+    # REVISE_COMMENT_WRITER=thread says otherwise; an app built in-process (the tests) keeps the thread.
+    settings = replace(settings, comment_writer=os.environ.get("REVISE_COMMENT_WRITER", "process"))
     problem = check(settings)
     if problem:
         print(problem, file=sys.stderr)
@@ -107,7 +111,7 @@ ENVIRONMENT = {
     "max_form_bytes": "REVISE_MAX_FORM_BYTES", "max_attachment_bytes": "REVISE_MAX_ATTACHMENT_BYTES",
     "base_url": "REVISE_BASE_URL", "allowed_hosts": "REVISE_ALLOWED_HOSTS",
     "trusted_proxies": "REVISE_TRUSTED_PROXIES", "body_timeout": "REVISE_BODY_TIMEOUT",
-    "max_connections": "REVISE_MAX_CONNECTIONS",
+    "max_connections": "REVISE_MAX_CONNECTIONS", "comment_writer": "REVISE_COMMENT_WRITER",
 }
 
 
@@ -140,6 +144,8 @@ def check(settings: Settings) -> str | None:
         parse_networks(settings.trusted_proxies)
     except ValueError as error:
         return _("Not an IP address or network among the trusted proxies: %(value)s", value=str(error))
+    if settings.comment_writer not in ("thread", "process"):
+        return _("REVISE_COMMENT_WRITER must be thread or process, not %(value)s", value=settings.comment_writer)
     base = urlsplit(settings.public_url)
     if base.scheme not in ("http", "https") or not base.hostname:
         return _("The base URL must look like https://consult.example.gov.cn: %(value)s", value=settings.public_url)

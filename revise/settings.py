@@ -50,6 +50,10 @@ class Settings:
     body_timeout: float = field(default_factory=lambda: float(os.environ.get("REVISE_BODY_TIMEOUT", "30")))
     # Connections served at once; beyond, uvicorn answers 503 at once instead of running out of files.
     max_connections: int = field(default_factory=lambda: int(os.environ.get("REVISE_MAX_CONNECTIONS", "500")))
+    # Where comments are committed: "thread" (a thread of the server's process) or "process" (a
+    # process of its own beside each server process: what serve runs unless told otherwise, since
+    # the thread shares the interpreter lock with the event loop; revise/writer_process.py).
+    comment_writer: str = field(default_factory=lambda: os.environ.get("REVISE_COMMENT_WRITER", "thread"))
     default_locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
 

@@ -1,7 +1,8 @@
 """Issue #11, the public side: the draft page, the comment POST, a flash crowd and memory, with floors.
 
     .venv/bin/python bench/public_page.py DATA [DATA ...] [--seconds 10] [--rounds 3] [--parts page,plain,post,crowd]
-                                          [--clients many|one] [--profile DIR] [--json out.json]
+                                          [--clients many|one] [--writer thread|process] [--profile DIR]
+                                          [--json out.json]
 
 Each DATA is a data folder built by bench/bigcase.py (written to: the POSTs add comments). For
 each, revise is started as `server.py --data DATA serve` (one uvicorn worker, the comment rate
@@ -18,7 +19,14 @@ the bottleneck. Parts:
 - plain: the same page uncompressed (Accept-Encoding: identity), against the same bytes;
 - post:  comment POST, 32 connections, varied bodies; target ≥ 0.6× the floor, p99 < 100 ms,
          0 errors; then every acknowledged receipt is looked up (stored exactly once);
+- decide: an editor deciding comments one after another through the triage form (a write
+         transaction each), alone and then while comment POSTs run at 32 connections: the
+         comment writer must not starve the editors' writes (not in the default parts);
 - crowd: 200 readers of the page and 32 commenters at once; target POST p99 < 250 ms, 0 errors.
+
+The server's CPU and memory include the processes it has running (the comment writer's own,
+revise/writer_process.py, unless --writer thread); each thread's and process's share of the CPU
+is in the notes.
 
 The page runs alternate revise and the floor --rounds times and keep each side's median run:
 other work on the machine moves throughput from one run to the next. Next to the throughput
@@ -73,6 +81,7 @@ from scale import (  # noqa: E402
     run_wrk,
     seed_phrases,
     seed_text,
+    sign_in,
     wait_until_up,
 )
 
@@ -124,9 +133,38 @@ def server_env(args) -> dict:
     """--clients many: behind a proxy (127.0.0.1 trusted), each POST from its own visitor address,
     the production comment limit (10 a minute per address) in force. --clients one: every POST
     from 127.0.0.1 with the limit lifted (as bench/scale.py)."""
+    chosen = {"REVISE_COMMENT_WRITER": args.writer} if args.writer else {}
     if args.clients == "many":
-        return {"REVISE_TRUSTED_PROXIES": "127.0.0.1"}
-    return {"REVISE_COMMENTS_PER_MINUTE": "1000000000"}
+        return {"REVISE_TRUSTED_PROXIES": "127.0.0.1", **chosen}
+    return {"REVISE_COMMENTS_PER_MINUTE": "1000000000", **chosen}
+
+
+def decisions(base: str, slug: str, info: dict, ids: list[int], until: float | None = None) -> list[float]:
+    """An editor deciding comments one after another through the triage form (a write
+    transaction each, in one of the server's worker threads): the ms of each decision's POST,
+    until the ids run out or `until` (time.monotonic()) has passed."""
+    cookie = sign_in(base, info["editor"], info["password"])
+    spent = []
+    with httpx.Client(base_url=base, timeout=120, headers={"Cookie": cookie}) as editor:
+        page = editor.get(f"/editor/c/{slug}/triage/{ids[0]}").text
+        csrf = page.split('name="csrf" value="')[1].split('"')[0]
+        for comment_id in ids:
+            if until is not None and time.monotonic() > until:
+                break
+            started = time.perf_counter()
+            response = editor.post(f"/editor/c/{slug}/triage/{comment_id}", data={
+                "csrf": csrf, "query": "", "disposition": "adopted", "reason": "已吸收到规划相关章节。",
+                "action": "decide"})
+            spent.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 303:
+                raise SystemExit(f"a decision was answered {response.status_code}")
+    return spent
+
+
+def describe_ms(spent: list[float]) -> str:
+    spent = sorted(spent)
+    return (f"{len(spent)} decisions, p50 {spent[len(spent) // 2]:.0f} ms, "
+            f"p99 {spent[min(len(spent) - 1, int(len(spent) * 0.99))]:.0f} ms, max {spent[-1]:.0f} ms")
 
 
 def with_clients(file: Path, args) -> None:
@@ -270,6 +308,26 @@ def run_case(data: Path, args, parts: set[str]) -> tuple[list, list, dict]:
             notes.extend(f"  post profile: {line}" for line in hot)
             print(rows[-1], check, flush=True)
 
+        if "decide" in parts:
+            # An editor's writes while comments stream in: the comment writer (a thread of the
+            # server, or a process of its own) must not starve the editors' transactions.
+            ids = [r[0] for r in sqlite3.connect(db_path).execute(
+                "select id from comments where consultation_id = ? and disposition = 'pending' and source = 'public' "
+                "order by id desc limit 3000", [cid])]
+            quiet = decisions(base, slug, info, ids[:40])
+            tokens = post_requests(work / "decide.txt", args.post_lines, slug, blocks, signer, rng, writer)
+            with_clients(work / "decide.txt", args)
+            posts = Wrk(base, "post_comment.lua", [str(work / "decide.txt"), "2", str(work / "decide-receipts")], 32,
+                        args.seconds)
+            time.sleep(1)  # wrk has connected
+            loaded = decisions(base, slug, info, ids[40:], until=time.monotonic() + args.seconds - 2)
+            w = posts.result()
+            check = check_receipts(db_path, str(work / "decide-receipts"), tokens)
+            results["decide"] = {"quiet_ms": quiet, "loaded_ms": loaded, "posts": w, "receipts": check}
+            rows.append((f"{label}: an editor deciding comments, alone", describe_ms(quiet), "", ""))
+            rows.append((f"{label}: the same during comment POSTs at 32 conn", describe_ms(loaded), describe(w), ""))
+            print(rows[-2], rows[-1], check, flush=True)
+
         if "crowd" in parts:
             tokens = post_requests(work / "crowd.txt", args.post_lines, slug, blocks, signer, rng, writer)
             with_clients(work / "crowd.txt", args)
@@ -323,7 +381,9 @@ def main() -> None:
     parser.add_argument("--alone-runs", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3, help="page runs of revise and the floor, in turn")
     parser.add_argument("--post-lines", type=int, default=60_000, help="one-time tokens minted per POST run")
-    parser.add_argument("--parts", default="page,plain,post,crowd")
+    parser.add_argument("--parts", default="page,plain,post,crowd", help="of page,plain,post,decide,crowd")
+    parser.add_argument("--writer", choices=("thread", "process"),
+                        help="REVISE_COMMENT_WRITER for the server (default: serve's own, a process)")
     parser.add_argument("--clients", choices=("many", "one"), default="many",
                         help="POSTs from many visitor addresses through a trusted proxy (default), or all from one")
     parser.add_argument("--profile", type=Path, help="py-spy profiles of each part into this folder")

@@ -113,14 +113,59 @@ def start_revise(data: Path, port: int, factory: bool = False, tree: Path = ROOT
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (and its waited-for children) from /proc, in seconds."""
+    """utime + stime of a process, its waited-for children and the children it has running (the
+    comment writer's process, revise/writer_process.py) from /proc, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    ticks = sum(int(x) for x in fields[11:15])
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            try:
+                ticks += sum(int(x) for x in Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+            except OSError:  # it ended meanwhile
+                pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """utime + stime of each of a process's threads (/proc/PID/task), in seconds: which thread is
+    saturated (the event loop's, the comment writer's) and which waits. Python does not name its
+    threads for the OS: the main thread (the event loop's) is "main", the others their thread id;
+    a process the server started is counted whole ("process PID")."""
+    spent: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "stat").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = "main" if task.name == str(pid) else f"thread {task.name}"
+        fields = text.rsplit(")", 1)[1].split()
+        spent[name] = spent.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        # A process the server started (the comment writer's, revise/writer_process.py): all of it.
+        for child in (task / "children").read_text().split() if (task / "children").exists() else ():
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            spent[f"process {child}"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
 
 
 def memory(pid: int) -> dict:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return {k: int(re.search(rf"{k}:\s+(\d+) kB", status).group(1)) // 1024 for k in ("VmRSS", "VmHWM")}
+    """The server's resident memory (now and peak) in MB, with that of the processes it has running
+    (the comment writer's, revise/writer_process.py; the diff child) added in."""
+    def of(one: int) -> dict:
+        status = Path(f"/proc/{one}/status").read_text()
+        return {k: int(re.search(rf"{k}:\s+(\d+) kB", status).group(1)) // 1024 for k in ("VmRSS", "VmHWM")}
+
+    total = of(pid)
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            try:
+                part = of(int(child))
+            except (OSError, AttributeError):
+                continue
+            total = {k: total[k] + part[k] for k in total}
+    return total
 
 
 class Wrk:
@@ -154,9 +199,12 @@ def run_wrk(url, script, args, connections, seconds, headers=None, server_pid=No
     if server_pid:
         wait_idle(server_pid)
     before = cpu_seconds(server_pid) if server_pid else None
+    threads_before = thread_cpu(server_pid) if server_pid else {}
     r = Wrk(url, script, args, connections, seconds, headers, threads).result()
     if server_pid:
         r["server_cpu"] = cpu_seconds(server_pid) - before
+        r["thread_cpu"] = {name: spent - threads_before.get(name, 0.0)
+                           for name, spent in thread_cpu(server_pid).items()}
     return r
 
 
@@ -181,6 +229,10 @@ def cpu_note(r: dict) -> str:
     note = f"wrk CPU {r['wrk_cpu']:.1f}s of {secs:.0f}s ({100 * r['wrk_cpu'] / secs:.0f}%)"
     if "server_cpu" in r:
         note += f", server CPU {100 * r['server_cpu'] / secs:.0f}%"
+    busy = sorted(((spent, name) for name, spent in r.get("thread_cpu", {}).items() if spent / secs >= 0.01),
+                  reverse=True)
+    if len(busy) > 1:
+        note += " (" + ", ".join(f"{name} {100 * spent / secs:.0f}%" for spent, name in busy) + ")"
     return note
 
 

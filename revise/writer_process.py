@@ -289,6 +289,7 @@ class _Waiting(NamedTuple):
 def main(argv: list[str]) -> int:
     jobs_fd, answers_fd, path, wait, group = int(argv[0]), int(argv[1]), argv[2], float(argv[3]), argv[4] == "1"
     from revise.serving import _configure_logging
+    from revise.store import WriteLock
     from revise.writer import CommentWriter, _Job
 
     _configure_logging()
@@ -308,7 +309,9 @@ def main(argv: list[str]) -> int:
     def when_idle(number: int, timeout: float) -> None:
         tell(("idle", number, writer.wait_idle(timeout)))
 
-    writer = CommentWriter(path, wait=wait, group=group, answer=answer)
+    # The server's threads take the same lock (store.WriteLock) for an editor's decision, an
+    # import…: they queue with this process's batches instead of polling SQLite's busy handler.
+    writer = CommentWriter(path, WriteLock(path), wait=wait, group=group, answer=answer)
     writer.start()
     try:
         with os.fdopen(jobs_fd, "rb") as inbox:

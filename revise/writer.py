@@ -43,7 +43,7 @@ from revise import commenting, grouping
 from revise.offload import Busy, Limited
 from revise.store import comments as comment_store
 from revise.store import limits as limit_store
-from revise.store import checkpoint_in_background, connect, copy_wal, writing
+from revise.store import checkpoint_in_background, connect, copy_wal, restart_wal, writing
 
 log = logging.getLogger("revise.writer")
 
@@ -55,6 +55,12 @@ GROUPING_AFTER_IDLE = 0.25  # seconds without a submission before grouping runs
 GROUPING_AT_LEAST_EVERY = 5.0
 # How often the checkpointer copies what the writer committed from the WAL into the database file.
 CHECKPOINT_EVERY = 0.5
+# Past this many frames (4 KB pages) in the WAL the checkpointer restarts it (store.restart_wal).
+WAL_RESTART_FRAMES = 4096
+# Seconds a restart waits for readers still on the old frames, the writer waiting meanwhile; a
+# long reader (an export at 1,000,000 comments reads for tens of seconds) outlasts it, and the
+# next try waits until the WAL has doubled.
+RESTART_WAITS_FOR_READERS = 0.05
 
 
 @dataclass
@@ -198,19 +204,32 @@ class CommentWriter:
         """The checkpointer thread: every CHECKPOINT_EVERY seconds in which the writer committed,
         a PASSIVE checkpoint, which waits for no reader or writer (what a reader still uses is
         copied next time). Its I/O and fsync of the database file run beside the writer's work,
-        not inside a COMMIT that comments wait on."""
-        db = connect(self.path)
-        seen = self._commits
+        not inside a COMMIT that comments wait on. Past WAL_RESTART_FRAMES, a restart
+        (store.restart_wal)."""
+        db = connect(self.path, busy_timeout=RESTART_WAITS_FOR_READERS)
+        seen, restart_at = self._commits, WAL_RESTART_FRAMES
         try:
             while not self._stop.wait(CHECKPOINT_EVERY):
                 if self._commits != seen:
                     seen = self._commits
                     try:
-                        copy_wal(db)
+                        restart_at = self.checkpoint(db, restart_at)
                     except sqlite3.OperationalError as error:
                         log.warning("checkpoint waits: %s", error)
         finally:
             db.close()
+
+    def checkpoint(self, db: Database, restart_at: int = WAL_RESTART_FRAMES) -> int:
+        """One turn of the checkpointer on its connection: copy the WAL (PASSIVE), and restart it
+        once it holds `restart_at` frames or more; the threshold for the next turn (doubled when
+        a reader outlasted the restart's wait)."""
+        _, frames, _ = copy_wal(db)
+        # Under a steady stream PASSIVE copies never reach the WAL's end: from time to time the
+        # writer waits a moment while the rest is copied and the WAL starts over, so it stays a
+        # few MB instead of growing with every commit.
+        if frames < restart_at:
+            return restart_at
+        return WAL_RESTART_FRAMES if restart_wal(db, self.write_lock) else 2 * frames
 
     def _drain(self, n: int) -> list[_Job]:
         jobs = []

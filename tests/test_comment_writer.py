@@ -281,3 +281,97 @@ def test_a_batch_that_fails_together_is_undone_and_stored_one_by_one(settings, c
         assert db.execute("select id from comments where body like ?", [f"%{word}%"]).fetchall() == [(answer[0]["id"],)]
         assert db.execute("select rowid from comments_fts where comments_fts match ?",
                           [f'"{word}"']).fetchall() == [(answer[0]["id"],)]
+
+
+def _wal_frames_of_writes(path, n: int) -> None:
+    """n small transactions by a connection that leaves checkpoints to others, as the writer does."""
+    from revise.store import checkpoint_in_background, connect, writing
+
+    w = connect(path)
+    checkpoint_in_background(w)
+    w.execute("create table if not exists stream (n integer, pad text)")
+    for i in range(n):
+        with writing(w):
+            w.execute("insert into stream values (?, ?)", [i, "长" * 1500])
+    w.close()
+
+
+def test_under_a_steady_stream_the_checkpointer_starts_the_wal_over_instead_of_letting_it_grow(tmp_path):
+    """PASSIVE copies never reach the end of a WAL that a writer appends to all the time; past a
+    threshold the checkpointer restarts it, and the next commits are written from its beginning:
+    the file stops growing and the database file alone holds everything."""
+    import sqlite3
+
+    from revise.store import connect, open_database
+
+    path = tmp_path / "revise.db"
+    open_database(path).close()
+    keeper = connect(path)  # a connection held open, as the server's are: the WAL is not removed
+    wal = tmp_path / "revise.db-wal"
+    checkpointer = writer.CommentWriter(path)
+    _wal_frames_of_writes(path, 200)
+    grown, frames = wal.stat().st_size, copy_frames(keeper)
+    assert checkpointer.checkpoint(keeper, restart_at=100) == writer.WAL_RESTART_FRAMES  # restarted
+    _wal_frames_of_writes(path, 50)
+    assert wal.stat().st_size == grown  # written over from the start, not appended
+    assert copy_frames(keeper) < frames / 2  # the 50 transactions' frames alone
+    plain = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    assert plain.execute("select count(*) from stream").fetchone()[0] == 250
+    plain.close()
+    keeper.close()
+
+
+def copy_frames(db) -> int:
+    from revise.store import copy_wal
+
+    return copy_wal(db)[1]
+
+
+def test_a_reader_that_outlasts_the_restart_delays_it_without_holding_the_writer_up(tmp_path):
+    """A long read (an export) keeps its frames: the restart gives up after a short wait, tries
+    again only once the WAL has doubled, and the writer's next commit goes through at once."""
+    import time
+
+    from revise.store import connect, open_database, writing
+
+    path = tmp_path / "revise.db"
+    open_database(path).close()
+    checkpointer = writer.CommentWriter(path)
+    keeper = connect(path, busy_timeout=writer.RESTART_WAITS_FOR_READERS)
+    _wal_frames_of_writes(path, 120)
+    reader = connect(path)
+    reader.execute("begin")
+    reader.execute("select count(*) from stream").fetchone()  # a snapshot on the WAL's frames
+    _wal_frames_of_writes(path, 20)
+    frames = copy_frames(keeper)
+    assert checkpointer.checkpoint(keeper, restart_at=100) == 2 * frames  # not now: later
+    w = connect(path, busy_timeout=1)
+    started = time.monotonic()
+    with writing(w):
+        w.execute("insert into stream values (0, '')")
+    assert time.monotonic() - started < 1  # no lock left behind
+    reader.execute("commit")
+    for db in (w, reader, keeper):
+        db.close()
+
+
+def test_the_write_lock_is_shared_by_the_processes_on_one_database(tmp_path):
+    """store.WriteLock: held in one process, another process's writer waits for it (queued by the
+    kernel, not polling SQLite's busy handler), and gets it as soon as it is let go."""
+    import subprocess
+    import sys
+
+    from revise.store import WriteLock
+
+    path = tmp_path / "revise.db"
+    lock = WriteLock(path)
+    script = ("import sys, time; from revise.store import WriteLock\n"
+              "lock = WriteLock(sys.argv[1]); print('waiting', flush=True)\n"
+              "with lock: print('got it', flush=True)\n")
+    with lock:
+        other = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)
+        assert other.stdout.readline().strip() == "waiting"
+        assert not eventually(lambda: other.poll() is not None, seconds=1)  # it waits for us
+    assert other.stdout.readline().strip() == "got it"
+    assert other.wait(30) == 0
+    lock.close()

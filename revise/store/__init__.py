@@ -140,8 +140,9 @@ def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     A deferred BEGIN that reads and then writes can fail with "database is locked" when
     another writer got there first; taking the lock up front makes concurrent writers wait
     their turn (busy_timeout) instead. Everything inside commits together or not at all.
-    Connections from ThreadConnections also share an in-process lock, so the threads of one
-    server wait for each other without sleeping in SQLite's busy handler.
+    Connections from ThreadConnections (and the comment writer's) also take a WriteLock first, so
+    revise's writers, threads and processes, wait for each other without sleeping in SQLite's
+    busy handler.
     """
     lock = getattr(db, "write_lock", None) or contextlib.nullcontext()
     with lock:

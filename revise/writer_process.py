@@ -40,7 +40,9 @@ from revise.writer import _give_up, settle_futures
 log = logging.getLogger("revise.writer")
 
 _LENGTH = struct.Struct("!I")
-_MESSAGE_MAX = 64 * 1024 * 1024  # a frame longer than this is a broken pipe, not a message
+# A frame longer than this is a broken pipe, not a message. A comment's attachment travels in
+# its job (REVISE_MAX_ATTACHMENT_BYTES, 5 MB by default); a job with one goes in a message alone.
+_MESSAGE_MAX = 1024 * 1024 * 1024
 BATCH = 256  # jobs sent in one message at most
 RESTART_AFTER = 1.0  # seconds before a child that died is replaced
 
@@ -203,7 +205,7 @@ class WriterProcess:
             if item is None:
                 break
             items = [item]
-            while len(items) < BATCH:
+            while len(items) < BATCH and not _carries_a_file(items[-1]):
                 try:
                     more = self._outbox.get_nowait()
                 except queue.Empty:
@@ -274,6 +276,11 @@ class WriterProcess:
                 answer.append(False)
                 done.set()
         self._answer([(number, None, Busy()) for number in numbers])
+
+
+def _carries_a_file(item: tuple) -> bool:
+    """A job with an attachment: sent in a message of its own (see _MESSAGE_MAX)."""
+    return getattr(item[2], "attachment", None) is not None if item[0] != "idle" else False
 
 
 class _Waiting(NamedTuple):

@@ -151,3 +151,26 @@ def test_an_unknown_comment_writer_is_one_clear_message_and_exit_status_2(tmp_pa
     assert done.returncode == 2
     assert done.stderr.strip() == "REVISE_COMMENT_WRITER 只能是 thread 或 process,而不是 fork"
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_comment_with_an_attachment_crosses_to_the_writers_process_with_its_bytes(served, settings, block_id):
+    import hashlib
+
+    import server
+
+    from revise.store import attachments as attachment_store
+
+    assert server.main(["--data", str(settings.data_dir), "moderate", "nanchong-2022", "--attachments", "on",
+                        "--by", "test"]) == 0
+    scan = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + bytes(range(256)) * 4000 + b"\n%%EOF\n"
+    action, hidden = _form(served, block_id)
+    response = served.post(action, data={**hidden, "kind": "remark", "body": "附上扫描件。", "action": "submit"},
+                           files={"attachment": ("letter.pdf", scan, "application/pdf")}, follow_redirects=False)
+    assert response.status_code == 303
+    db = connect(settings.db_path)
+    try:
+        (comment_id,) = db.execute("select id from comments where form_token = ?", [hidden["form_token"]]).fetchone()
+        (stored,) = attachment_store.of_comment(db, comment_id)
+        assert stored["sha256"] == hashlib.sha256(scan).hexdigest()
+    finally:
+        db.close()

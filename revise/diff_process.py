@@ -14,13 +14,12 @@ import importlib
 import os
 import pickle
 import select
-import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 
-HEADER = struct.Struct(">I")
+from revise.pickled_pipe import HEADER, receive, send
 
 
 class ChildFailed(Exception):
@@ -39,12 +38,10 @@ class DiffProcess:
 
     def call(self, fn: Callable, *args):
         """fn(*args) in the child; one call at a time. Raises ChildFailed, or the function's error."""
-        payload = pickle.dumps((fn.__module__, fn.__qualname__, args), protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             proc = self._started()
             try:
-                proc.stdin.write(HEADER.pack(len(payload)) + payload)
-                proc.stdin.flush()
+                send(proc.stdin, (fn.__module__, fn.__qualname__, args))
                 ok, value = pickle.loads(self._read(proc, self._read(proc, HEADER.size, HEADER)))
             except (OSError, EOFError, ValueError, pickle.UnpicklingError) as error:
                 self._stop()
@@ -53,7 +50,8 @@ class DiffProcess:
             raise RuntimeError(value)
         return value
 
-    def _read(self, proc: subprocess.Popen, size: int, header: struct.Struct | None = None):
+    def _read(self, proc: subprocess.Popen, size: int, header=None):
+        """size bytes of the answer (the header's number when given), each wait bounded by the timeout."""
         data = b""
         fd = proc.stdout.fileno()
         while len(data) < size:
@@ -90,20 +88,15 @@ def _serve() -> None:  # the child
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the answers
     os.nice(10)  # on a busy machine the server's own process goes first: the diffs can wait
-    while True:
-        header = source.read(HEADER.size)
-        if len(header) < HEADER.size:
-            return
-        module, name, args = pickle.loads(source.read(HEADER.unpack(header)[0]))
+    while (call := receive(source)) is not None:
+        module, name, args = call
         try:
             if module != "revise" and not module.startswith("revise."):
                 raise ValueError(f"not a function of revise: {module}")
             answer = (True, getattr(importlib.import_module(module), name)(*args))
         except Exception as error:  # the parent re-raises it
             answer = (False, f"{type(error).__name__}: {error}")
-        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        sink.write(HEADER.pack(len(data)) + data)
-        sink.flush()
+        send(sink, answer)
 
 
 if __name__ == "__main__":

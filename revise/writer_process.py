@@ -26,7 +26,6 @@ import logging
 import os
 import pickle
 import queue
-import struct
 import subprocess
 import sys
 import threading
@@ -35,36 +34,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from revise.offload import Busy
+from revise.pickled_pipe import receive, send
 from revise.writer import _give_up, settle_futures
 
 log = logging.getLogger("revise.writer")
 
-_LENGTH = struct.Struct("!I")
-# A frame longer than this is a broken pipe, not a message. A comment's attachment travels in
-# its job (REVISE_MAX_ATTACHMENT_BYTES, 5 MB by default); a job with one goes in a message alone.
-_MESSAGE_MAX = 1024 * 1024 * 1024
-BATCH = 256  # jobs sent in one message at most
+BATCH = 256  # jobs sent in one message at most (a job with an attachment ends its message)
 RESTART_AFTER = 1.0  # seconds before a child that died is replaced
-
-
-def send(stream, message) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)) + data)
-    stream.flush()
-
-
-def receive(stream):
-    """The next message, or None at the end of the pipe."""
-    head = stream.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
-        return None
-    (length,) = _LENGTH.unpack(head)
-    if length > _MESSAGE_MAX:
-        raise ValueError(f"a message of {length} bytes on the writer's pipe")
-    data = stream.read(length)
-    if len(data) < length:
-        return None
-    return pickle.loads(data)
 
 
 def portable(error: BaseException | None) -> BaseException | None:
@@ -279,7 +255,7 @@ class WriterProcess:
 
 
 def _carries_a_file(item: tuple) -> bool:
-    """A job with an attachment: sent in a message of its own (see _MESSAGE_MAX)."""
+    """A job with an attachment: sent in a message of its own (pickled_pipe.MESSAGE_MAX)."""
     return getattr(item[2], "attachment", None) is not None if item[0] != "idle" else False
 
 

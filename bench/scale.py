@@ -112,17 +112,27 @@ def start_revise(data: Path, port: int, factory: bool = False, tree: Path = ROOT
     return subprocess.Popen(cmd, env=env, cwd=tree, stdout=subprocess.DEVNULL)
 
 
+def _stat_ticks(stat: Path, fields: slice = slice(11, 13)) -> int:
+    """Clock ticks from a /proc stat file: utime + stime by default (11:15 adds the waited-for children)."""
+    return sum(int(x) for x in stat.read_text().rsplit(")", 1)[1].split()[fields])
+
+
+def running_children(pid: int) -> list[int]:
+    """The processes a process has running (the comment writer's own, revise/writer_process.py; the
+    diff child), from /proc/PID/task/*/children."""
+    return [int(child) for children in Path(f"/proc/{pid}/task").glob("*/children")
+            for child in children.read_text().split()]
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, its waited-for children and the children it has running (the
-    comment writer's process, revise/writer_process.py) from /proc, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(x) for x in fields[11:15])
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        for child in children.read_text().split():
-            try:
-                ticks += sum(int(x) for x in Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
-            except OSError:  # it ended meanwhile
-                pass
+    """utime + stime of a process, its waited-for children and the children it has running, from
+    /proc, in seconds."""
+    ticks = _stat_ticks(Path(f"/proc/{pid}/stat"), slice(11, 15))
+    for child in running_children(pid):
+        try:
+            ticks += _stat_ticks(Path(f"/proc/{child}/stat"))
+        except OSError:  # it ended meanwhile
+            pass
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -132,39 +142,31 @@ def thread_cpu(pid: int) -> dict[str, float]:
     threads for the OS: the main thread (the event loop's) is "main", the others their thread id;
     a process the server started is counted whole ("process PID")."""
     spent: dict[str, float] = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    places = [("main" if task.name == str(pid) else f"thread {task.name}", task / "stat")
+              for task in Path(f"/proc/{pid}/task").iterdir()]
+    places += [(f"process {child}", Path(f"/proc/{child}/stat")) for child in running_children(pid)]
+    for name, stat in places:
         try:
-            text = (task / "stat").read_text()
-        except OSError:  # the thread ended meanwhile
+            spent[name] = _stat_ticks(stat) / os.sysconf("SC_CLK_TCK")
+        except OSError:  # it ended meanwhile
             continue
-        name = "main" if task.name == str(pid) else f"thread {task.name}"
-        fields = text.rsplit(")", 1)[1].split()
-        spent[name] = spent.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        # A process the server started (the comment writer's, revise/writer_process.py): all of it.
-        for child in (task / "children").read_text().split() if (task / "children").exists() else ():
-            try:
-                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            spent[f"process {child}"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return spent
 
 
 def memory(pid: int) -> dict:
     """The server's resident memory (now and peak) in MB, with that of the processes it has running
-    (the comment writer's, revise/writer_process.py; the diff child) added in."""
+    added in."""
     def of(one: int) -> dict:
         status = Path(f"/proc/{one}/status").read_text()
         return {k: int(re.search(rf"{k}:\s+(\d+) kB", status).group(1)) // 1024 for k in ("VmRSS", "VmHWM")}
 
     total = of(pid)
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        for child in children.read_text().split():
-            try:
-                part = of(int(child))
-            except (OSError, AttributeError):
-                continue
-            total = {k: total[k] + part[k] for k in total}
+    for child in running_children(pid):
+        try:
+            part = of(child)
+        except (OSError, AttributeError):
+            continue
+        total = {k: total[k] + part[k] for k in total}
     return total
 
 

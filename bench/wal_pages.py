@@ -3,8 +3,8 @@
     .venv/bin/python bench/wal_pages.py DATA [--comments 1500] [--batch 15]
 
 DATA is a data folder built by bench/bigcase.py; its database is copied (never written). On the
-copy, web comments (writer_batch.py's rows) are stored the way the comment writer stores a batch
-(commenting.store_together, one transaction each) with the WAL left to grow (no checkpoint); then
+copy, web comments are stored as writer_batch.py stores them together (commenting.store_together,
+one transaction a batch, as the comment writer does) with the WAL left to grow (no checkpoint); then
 each frame of the WAL is mapped to its b-tree through SQLite's dbstat table. Every page a commit
 writes is a pwrite and part of the fsync that comments wait on: the table says where to look.
 """
@@ -23,11 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from writer_batch import rows_for  # noqa: E402
+from writer_batch import run  # noqa: E402
 
-from revise import commenting  # noqa: E402
-from revise.store import checkpoint_in_background, connect, open_database, writing  # noqa: E402
-from revise.store.limits import SharedRateLimiter  # noqa: E402
+from revise.store import connect, open_database  # noqa: E402
 
 
 def main() -> None:
@@ -41,16 +39,11 @@ def main() -> None:
         path = work / "revise.db"
         shutil.copyfile(args.data / "revise.db", path)
         open_database(path).close()  # the schema of this checkout
+        # Held open while writer_batch.run stores the batches and closes its own connection: the
+        # last connection to close would checkpoint the WAL away.
         db = connect(path)
-        checkpoint_in_background(db)
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        rows = rows_for(db, args.comments, "wal")
-        limiter = SharedRateLimiter(path, "comment", 5, period=600)
-        for k in range(0, len(rows), args.batch):
-            part = rows[k:k + args.batch]
-            with writing(db):
-                commenting.store_together(db, part, [limiter.admitter(f"10.9.{(k + i) // 250 % 250}.{(k + i) % 250}")
-                                                     for i in range(len(part))])
+        run(path, "together", args.comments, args.batch)
         size = db.execute("pragma page_size").fetchone()[0]
         btree = dict((page, name) for name, page in db.execute("select name, pageno from dbstat"))
         wal = (work / "revise.db-wal").read_bytes()  # before the last connection closes and checkpoints
